@@ -1,0 +1,345 @@
+"""Masking identifiers for everything a bundle shows (OUTPUTS.md, issue 5).
+
+Every view and export masks through one :class:`Masker`, so hover texts,
+graph labels, tables and spreadsheets cannot disagree or leak. A masked value
+keeps enough to tell it from others at a glance and carries a stable
+pseudonym, so two different subjects never look the same::
+
+    person_id  A123456789      ->  A12****789 〔P01〕
+    name       王小明          ->  王○明 〔N01〕
+    plate      ABC1234         ->  ABC-**34 〔V01〕
+    phone      0912345678      ->  0912-***-678 〔T01〕
+    account    8221234567890123 -> ************0123 〔A01〕
+    line_id    fraud_boss88    ->  fr*********8 〔L01〕
+    business_id 12345678       ->  12****78 〔B01〕
+
+Pseudonyms are numbered per entity kind in the order values are first
+registered; callers register in a deterministic order (time, then lookup ID)
+so the same inputs give the same pseudonyms. Pseudonyms are sequence numbers,
+not hashes: a hash of a national ID could be reversed by trying every ID.
+
+Free text (query conditions, message contents, work-log entries) is masked in
+three passes: every identifier :func:`kit.identifiers.extract` finds; every
+remaining run of six or more digits (an unkeyed account or landline); and
+every value registered with :meth:`Masker.register` (canonical and raw forms,
+case-insensitive), which catches what has no recognisable shape in free text,
+such as a person's name or a LINE ID written without a key.
+
+With ``reveal=True`` values are shown in full (the court may see them); the
+identifiers a request itself names (``kit subject --id``) are always shown in
+full, since the reader already knows them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import pandas as pd
+
+from kit.identifiers import extract
+from kit.schema import Entity
+
+__all__ = ["LEFTOVER_DIGITS", "PSEUDONYM_LETTER", "Masker", "mask_identifier"]
+
+PSEUDONYM_LETTER: dict[str, str] = {
+    Entity.PERSON_ID: "P",
+    Entity.NAME: "N",
+    Entity.PLATE: "V",
+    Entity.PHONE: "T",
+    Entity.ACCOUNT: "A",
+    Entity.LINE_ID: "L",
+    Entity.BUSINESS_ID: "B",
+}
+"""First letter of the pseudonym of each entity kind (``X`` for any other)."""
+
+_PLATE_GROUPS = re.compile(r"[A-Z]+|[0-9]+")
+_DIGIT_RUN = re.compile(r"\d(?:[\d\- ]*\d)?")
+"""A run of digits, possibly with spaces or dashes inside (an account, a landline)."""
+_NON_DIGIT = re.compile(r"\D")
+LEFTOVER_DIGITS = 6
+"""Digit runs of at least this many digits that no identifier rule claimed are masked
+too: an unkeyed bank account or landline in a message is still personal data."""
+MIN_LITERAL = 2
+"""Registered values shorter than this are not searched for in free text (one
+character would mask every occurrence of a common character)."""
+
+
+def _mask_middle(value: str, keep_start: int, keep_end: int, fill: str = "*") -> str:
+    if len(value) <= keep_start + keep_end:
+        return fill * len(value)
+    return value[:keep_start] + fill * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def _mask_plate(value: str) -> str:
+    groups = _PLATE_GROUPS.findall(value)
+    if len(groups) < 2 or "".join(groups) != value:
+        return _mask_middle(value, 2, 2)
+    masked = []
+    for group in groups:
+        if group.isdigit():
+            masked.append("*" * max(len(group) - 2, 1) + group[-2:])
+        else:
+            masked.append(group)
+    return "-".join(masked)
+
+
+def _mask_phone(value: str) -> str:
+    if value.startswith("09") and len(value) == 10:
+        return f"{value[:4]}-***-{value[-3:]}"
+    return _mask_middle(value, 2, 3)
+
+
+def _mask_name(value: str) -> str:
+    if len(value) <= 1:
+        return "○"
+    if len(value) == 2:
+        return value[0] + "○"
+    return value[0] + "○" * (len(value) - 2) + value[-1]
+
+
+def mask_identifier(entity: str, value: str) -> str:
+    """Return the masked display form of one canonical identifier (no pseudonym).
+
+    Parameters
+    ----------
+    entity
+        The entity kind (:class:`kit.schema.Entity` value); an unknown kind
+        keeps only the first and last character.
+    value
+        The canonical value.
+
+    Returns
+    -------
+    str
+        ``A12****789`` (person ID), ``王○明`` (name), ``ABC-**34`` (plate),
+        ``0912-***-678`` (mobile), ``************0123`` (account: last four
+        digits), ``fr*********8`` (LINE ID), ``12****78`` (business ID).
+
+    """
+    if entity == Entity.PERSON_ID:
+        return _mask_middle(value, 3, 3)
+    if entity == Entity.PLATE:
+        return _mask_plate(value)
+    if entity == Entity.PHONE:
+        return _mask_phone(value)
+    if entity == Entity.ACCOUNT:
+        return _mask_middle(value, 0, 4)
+    if entity == Entity.LINE_ID:
+        return _mask_middle(value, 2, 1)
+    if entity == Entity.BUSINESS_ID:
+        return _mask_middle(value, 2, 2)
+    if entity == Entity.NAME:
+        return _mask_name(value)
+    return _mask_middle(value, 1, 1)
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """Return a regex matching any of ``words`` (longest first), built as a trie.
+
+    A flat alternation of thousands of words is tried word by word at every
+    position; a trie lets the regex engine branch on one character at a time.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return build(trie)
+
+
+class Masker:
+    """Masks identifiers consistently across every view of one bundle.
+
+    Parameters
+    ----------
+    reveal
+        Show identifiers in full (the manifest records the mode).
+    revealed
+        Canonical values that may always appear in full (the identifiers a
+        request names).
+
+    Examples
+    --------
+    >>> m = Masker()
+    >>> m.show("person_id", "A123456789")
+    'A12****789 〔P01〕'
+    >>> m.text("身分證號=A123456789")
+    '身分證號=A12****789 〔P01〕'
+
+    """
+
+    def __init__(self, *, reveal: bool = False, revealed: Iterable[str] = ()) -> None:
+        self.reveal = reveal
+        self.revealed = frozenset(str(v) for v in revealed)
+        self._revealed_folded = frozenset(v.casefold() for v in self.revealed)
+        self._pseudonyms: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+        self._literals: dict[str, tuple[str, str]] = {}
+        self._literal_re: re.Pattern[str] | None = None
+
+    def pseudonym(self, entity: str, value: str) -> str:
+        """Return the stable pseudonym (``P07``) of a value, assigning the next one if new."""
+        key = (str(entity), str(value))
+        found = self._pseudonyms.get(key)
+        if found is None:
+            letter = PSEUDONYM_LETTER.get(str(entity), "X")
+            self._counts[letter] = self._counts.get(letter, 0) + 1
+            found = f"{letter}{self._counts[letter]:02d}"
+            self._pseudonyms[key] = found
+        return found
+
+    def register(
+        self,
+        entities: Iterable[str],
+        values: Iterable[str],
+        raws: Iterable[str | None] | None = None,
+    ) -> None:
+        """Assign pseudonyms in the order given and watch for the values in free text.
+
+        Parameters
+        ----------
+        entities, values
+            Entity kinds and canonical values, in a deterministic order (call
+            with time-ordered subjects); missing values are skipped.
+        raws
+            Optional raw forms (as written in the source), searched for in
+            free text by :meth:`text` beside the canonical values.
+
+        """
+        entity_list = [str(e) for e in entities]
+        value_list = list(values)
+        raw_list = list(raws) if raws is not None else [None] * len(value_list)
+        rows = zip(entity_list, value_list, raw_list, strict=True)
+        for entity, value, raw in rows:
+            if value is None or pd.isna(value):
+                continue
+            value = str(value)
+            self.pseudonym(entity, value)
+            for form in (value, raw):
+                if form is None or pd.isna(form):
+                    continue
+                folded = unicodedata.normalize("NFKC", str(form)).strip().casefold()
+                if len(folded) >= MIN_LITERAL and folded not in self._literals:
+                    self._literals[folded] = (entity, value)
+                    self._literal_re = None
+
+    def register_frame(
+        self, frame: pd.DataFrame, entity: str = "entity", value: str = "value", raw: str = "raw"
+    ) -> None:
+        """Register the distinct (entity, value, raw) rows of a frame, in row order."""
+        if frame.empty:
+            return
+        columns = [c for c in (entity, value, raw) if c in frame.columns]
+        distinct = frame[columns].dropna(subset=[value]).drop_duplicates()
+        raws = distinct[raw].astype("object") if raw in distinct.columns else None
+        self.register(
+            distinct[entity].astype(str).tolist(),
+            distinct[value].astype(str).tolist(),
+            None if raws is None else [None if pd.isna(r) else str(r) for r in raws],
+        )
+
+    def is_shown_in_full(self, value: str) -> bool:
+        """Return whether a canonical value is shown unmasked."""
+        return self.reveal or value in self.revealed
+
+    def show(self, entity: str, value: str) -> str:
+        """Return how one canonical identifier is shown: full, or masked with its pseudonym."""
+        value = str(value)
+        if self.is_shown_in_full(value):
+            return value
+        return f"{mask_identifier(str(entity), value)} 〔{self.pseudonym(entity, value)}〕"
+
+    def show_series(self, entities: pd.Series, values: pd.Series) -> pd.Series:
+        """Vectorised :meth:`show`: masks each distinct (entity, value) once and maps back.
+
+        Pseudonyms of new values are assigned in order of first appearance.
+        Missing values stay missing.
+        """
+        pairs = pd.DataFrame(
+            {
+                "entity": entities.astype("string").to_numpy(),
+                "value": values.astype("string").to_numpy(),
+            }
+        )
+        distinct = pairs.dropna().drop_duplicates()
+        distinct = distinct.assign(
+            shown=[
+                self.show(e, v) for e, v in zip(distinct["entity"], distinct["value"], strict=True)
+            ]
+        )
+        merged = pairs.merge(distinct, on=["entity", "value"], how="left")
+        return pd.Series(merged["shown"].to_numpy(), index=values.index, dtype="string")
+
+    def text(self, text: object) -> str | None:
+        """Mask every identifier found inside free text (conditions, messages).
+
+        The text is NFKC-normalised first (identifier positions are found in
+        the normalised text); everything that is not an identifier is kept.
+        """
+        if text is None or (not isinstance(text, str) and pd.isna(text)):  # type: ignore[call-overload]
+            return None
+        normal = unicodedata.normalize("NFKC", str(text))
+        if self.reveal:
+            return normal
+        pieces: list[str] = []
+        pos = 0
+        for item in sorted(extract(normal), key=lambda f: f.start):
+            if item.start < pos:
+                continue
+            pieces.append(self._mask_rest(normal[pos : item.start]))
+            if item.value in self.revealed:
+                pieces.append(normal[item.start : item.end])
+            else:
+                pieces.append(self.show(item.entity, item.value))
+            pos = item.end
+        pieces.append(self._mask_rest(normal[pos:]))
+        return "".join(pieces)
+
+    def _mask_rest(self, text: str) -> str:
+        """Mask registered values, then long digit runs, in text no identifier rule claimed."""
+        if not text:
+            return text
+        if not self._literals:
+            return _DIGIT_RUN.sub(self._mask_digit_run, text)
+        if self._literal_re is None:
+            self._literal_re = re.compile(_trie_pattern(self._literals), re.IGNORECASE)
+        pieces: list[str] = []
+        pos = 0
+        for match in self._literal_re.finditer(text):
+            pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos : match.start()]))
+            folded = match.group(0).casefold()
+            entity, value = self._literals.get(folded, (Entity.NAME.value, folded))
+            if folded in self._revealed_folded or value in self.revealed:
+                pieces.append(match.group(0))
+            else:
+                pieces.append(self.show(entity, value))
+            pos = match.end()
+        pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos:]))
+        return "".join(pieces)
+
+    def _mask_digit_run(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = _NON_DIGIT.sub("", run)
+        if len(digits) < LEFTOVER_DIGITS or digits in self.revealed:
+            return run
+        return self.show(Entity.ACCOUNT, digits)
+
+    def text_series(self, texts: pd.Series) -> pd.Series:
+        """Vectorised :meth:`text` over distinct values; missing values stay missing."""
+        distinct = texts.dropna().unique()
+        mapping = {t: self.text(t) for t in distinct}
+        return texts.map(mapping).astype("string")

@@ -1,0 +1,111 @@
+import pandas as pd
+import pytest
+
+from kit.mask import Masker, mask_identifier
+
+CASES = {
+    "person_id": ("person_id", "A123456789", "A12****789 〔P01〕"),
+    "resident_old": ("person_id", "AA00000009", "AA0****009 〔P01〕"),
+    "name_three": ("name", "王小明", "王○明 〔N01〕"),
+    "name_two": ("name", "王明", "王○ 〔N01〕"),
+    "name_four": ("name", "歐陽小明", "歐○○明 〔N01〕"),
+    "plate_new": ("plate", "ABC1234", "ABC-**34 〔V01〕"),
+    "plate_digits_first": ("plate", "1234AB", "**34-AB 〔V01〕"),
+    "mobile": ("phone", "0912345678", "0912-***-678 〔T01〕"),
+    "landline": ("phone", "0422223333", "04*****333 〔T01〕"),
+    "account": ("account", "8221234567890123", "************0123 〔A01〕"),
+    "line_id": ("line_id", "fraud_boss88", "fr*********8 〔L01〕"),
+    "business_id": ("business_id", "12345678", "12****78 〔B01〕"),
+}
+
+
+@pytest.mark.parametrize("entity,value,shown", CASES.values(), ids=list(CASES))
+def test_every_identifier_kind_is_masked(entity, value, shown):
+    masker = Masker()
+    assert masker.show(entity, value) == shown
+    assert value not in masker.show(entity, value)
+    assert Masker(reveal=True).show(entity, value) == value
+
+
+def test_pseudonyms_are_stable_and_distinct():
+    masker = Masker()
+    first = masker.show("plate", "ABC1234")
+    other = masker.show("plate", "ABD9934")
+    assert masker.show("plate", "ABC1234") == first
+    # same visible digits, different plates: the pseudonym tells them apart
+    assert mask_identifier("plate", "ABC1234") == mask_identifier("plate", "ABC5534")
+    assert masker.show("plate", "ABC5534") != first
+    assert first.endswith("〔V01〕") and other.endswith("〔V02〕")
+
+
+def test_registration_order_fixes_pseudonyms():
+    a, b = Masker(), Masker()
+    a.register(["person_id", "person_id"], ["A123456789", "B234567890"])
+    b.register(["person_id", "person_id"], ["A123456789", "B234567890"])
+    assert a.show("person_id", "B234567890") == b.show("person_id", "B234567890")
+    assert a.show("person_id", "B234567890").endswith("〔P02〕")
+
+
+def test_revealed_values_shown_in_full():
+    masker = Masker(revealed=["A123456789"])
+    assert masker.show("person_id", "A123456789") == "A123456789"
+    assert "A123456789" in masker.text("身分證號=A123456789")
+    assert "B234567890" not in masker.text("身分證號=B234567890")
+
+
+TEXTS = {
+    "keyed_id": ("身分證號=A123456789", "A123456789"),
+    "full_width": ("身分證號：Ａ１２３４５６７８９", "A123456789"),
+    "plate_dash": ("車號:ABC-1234 幫查", "ABC-1234"),
+    "mobile_spaced": ("打給 0912 345 678", "0912 345 678"),
+    "account_bank_code": ("帳號822-1234567890123", "1234567890123"),
+    "unkeyed_account": ("轉到 00123456789 謝謝", "00123456789"),
+    "landline_unkeyed": ("市話 04-2222-3333", "2222-3333"),
+    "name_keyed": ("姓名=王小明;出生日期=0800101", "王小明"),
+}
+
+
+@pytest.mark.parametrize("text,secret", TEXTS.values(), ids=list(TEXTS))
+def test_text_masks_identifiers_in_free_text(text, secret):
+    masked = Masker().text(text)
+    assert secret not in masked
+    assert "〔" in masked
+
+
+def test_registered_values_are_masked_in_text_whatever_the_case():
+    masker = Masker()
+    masker.register(["name", "line_id"], ["陳大文", "fraud_boss88"], [None, "Fraud_Boss88"])
+    masked = masker.text("陳大文 說 加 Fraud_Boss88")
+    assert "陳大文" not in masked
+    assert "boss88" not in masked.casefold()
+    assert masker.show("name", "陳大文") in masked
+
+
+def test_text_keeps_what_is_not_an_identifier():
+    assert Masker().text("偵查犯罪 案號 112") == "偵查犯罪 案號 112"
+    assert Masker().text(None) is None
+    assert Masker().text(float("nan")) is None
+    assert Masker(reveal=True).text("身分證號=A123456789") == "身分證號=A123456789"
+
+
+def test_series_versions_match_scalars():
+    masker = Masker()
+    entities = pd.Series(["plate", "person_id", None, "plate"])
+    values = pd.Series(["ABC1234", "A123456789", "X", pd.NA], dtype="string")
+    shown = masker.show_series(entities, values)
+    assert shown.iloc[0] == masker.show("plate", "ABC1234")
+    assert shown.iloc[1] == masker.show("person_id", "A123456789")
+    assert pd.isna(shown.iloc[2]) and pd.isna(shown.iloc[3])
+    texts = pd.Series(["車號 ABC-1234", None, "車號 ABC-1234"], dtype="string")
+    masked = masker.text_series(texts)
+    assert masked.iloc[0] == masked.iloc[2] == masker.text("車號 ABC-1234")
+    assert pd.isna(masked.iloc[1])
+
+
+def test_register_frame_uses_raw_forms():
+    masker = Masker()
+    frame = pd.DataFrame(
+        {"entity": ["plate"], "value": ["ABC1234"], "raw": ["abc 1234"]}, dtype="string"
+    )
+    masker.register_frame(frame)
+    assert "abc 1234" not in masker.text("the plate abc 1234 again").casefold()
