@@ -1,0 +1,353 @@
+"""``ingest``: load a data folder and add what is new to a store.
+
+Idempotent by file: files whose SHA-256 is already in the store's ``files``
+table are only hashed (the loader skips them). Overlapping exports add only
+their new rows: a query-log row equal to a stored one (same ``lookup_id``
+and every canonical field) is counted as a duplicate and listed in the
+ledger; the stored row is kept. Large folders are loaded in batches of files
+(through a view of symlinks in the store, never writing into the data
+folder), so memory stays bounded by the batch, not by the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from kit.dataset import Dataset, FileReport, IngestReport, SheetReport
+from kit.errors import DataFolderError, StoreError
+from kit.export import write_csv
+from kit.load import load_folder
+from kit.store.append import Appender
+from kit.store.layout import (
+    DATASETS,
+    MANIFEST,
+    REJECTS_NAME,
+    REPORT_NAME,
+    Manifest,
+    Store,
+    TableSchema,
+    atomic_write_bytes,
+    new_run_id,
+    read_manifest,
+    to_arrow,
+    to_frame,
+    write_manifest,
+    write_parquet,
+)
+
+BATCH_BYTES = 256 * 1024 * 1024
+"""Files are loaded in batches of about this many bytes, to bound memory."""
+
+COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
+
+OWNED = ("query_log", "subjects", "proxies", "ledger", "tables", ".staging")
+"""Store sub-folders the kit writes (stray files there are removed)."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did: the loader's reports, and what the store gained.
+
+    Attributes
+    ----------
+    store
+        The store folder.
+    ingested_at
+        When this ingest ran (local time, ISO 8601).
+    report
+        The loader's report of every file of the data folder (all batches).
+    new_files
+        Files (paths relative to the data folder) added to the store by this run.
+    new_rows
+        Rows added per table (kinds, ``subjects``, ``identifiers``, ``ledger``, ``proxies``).
+    duplicates
+        Rows of this run already in the store (or in an earlier batch), per kind.
+    totals
+        Rows per table in the store after this run, and ``files``, ``ingests``.
+
+    """
+
+    store: Path
+    ingested_at: str
+    report: IngestReport
+    new_files: tuple[str, ...]
+    new_rows: Mapping[str, int] = field(default_factory=dict)
+    duplicates: Mapping[str, int] = field(default_factory=dict)
+    totals: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-able form (the content of ``STORE/ingest_report.json``)."""
+        return {
+            "store": str(self.store),
+            "ingested_at": self.ingested_at,
+            "loader": self.report.to_dict(),
+            "new_files": list(self.new_files),
+            "new_rows": dict(self.new_rows),
+            "duplicates_in_store": dict(self.duplicates),
+            "store_totals": dict(self.totals),
+        }
+
+    def summary(self) -> str:
+        """Return a one-screen summary for the terminal."""
+        lines = [self.report.summary(), ""]
+        added = ", ".join(f"{k} {v:,}" for k, v in sorted(self.new_rows.items()) if v) or "nothing"
+        lines.append(f"Store {self.store}: {len(self.new_files)} new file(s); added {added}.")
+        dup = sum(self.duplicates.values())
+        if dup:
+            lines.append(f"{dup:,} row(s) were already in the store and were not added again.")
+        total = self.totals.get("query_log", 0)
+        lines.append(
+            f"The store now holds {total:,} lookups from {self.totals.get('files', 0)} file(s)."
+        )
+        return "\n".join(lines)
+
+
+def _prepare(data_dir: Path, store_dir: Path) -> Manifest:
+    """Check the two folders and return the store's manifest (new when the store is new)."""
+    if not data_dir.is_dir():
+        raise DataFolderError("the data folder does not exist: check the path", file=str(data_dir))
+    if store_dir == data_dir or store_dir.is_relative_to(data_dir):
+        raise StoreError(
+            "the store folder is inside the data folder, and the kit never writes there: "
+            "choose a store folder outside it",
+            file=str(store_dir),
+        )
+    if store_dir.is_dir() and (store_dir / MANIFEST).is_file():
+        return read_manifest(store_dir)
+    if store_dir.exists() and (not store_dir.is_dir() or any(store_dir.iterdir())):
+        raise StoreError(
+            "this folder is not empty and is not a kit store: give a new or empty folder, "
+            "or an existing store",
+            file=str(store_dir),
+        )
+    store_dir.mkdir(parents=True, exist_ok=True)
+    return Manifest()
+
+
+def _remove_strays(store_dir: Path, manifest: Manifest) -> None:
+    """Delete files an interrupted ingest left behind (not listed in the manifest)."""
+    referenced = manifest.referenced()
+    for folder in OWNED:
+        root = store_dir / folder
+        if not root.is_dir():
+            continue
+        if folder == ".staging":
+            shutil.rmtree(root)
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.relative_to(store_dir).as_posix() not in referenced:
+                path.unlink()
+
+
+def _data_files(data_dir: Path) -> list[Path]:
+    return sorted(
+        (p for p in data_dir.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(data_dir).as_posix(),
+    )
+
+
+def _batches(data_dir: Path, batch_bytes: int) -> list[list[Path]]:
+    """Group the folder's files into batches of about ``batch_bytes``.
+
+    Files smaller than an eighth of a batch (rosters, registers and other
+    small kinds) all go in the first batch, with the first large files, so
+    that every batch holds at least one large file or the small ones.
+    """
+    files = _data_files(data_dir)
+    small = [p for p in files if p.stat().st_size < batch_bytes // 8]
+    large = [p for p in files if p.stat().st_size >= batch_bytes // 8]
+    batches: list[list[Path]] = [small]
+    size = sum(p.stat().st_size for p in small)
+    for path in large:
+        if size >= batch_bytes and batches[-1]:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += path.stat().st_size
+    return [b for b in batches if b]
+
+
+def _stage(data_dir: Path, files: list[Path], staging: Path) -> Path:
+    """Make a folder of symlinks to ``files`` with their relative paths; return it."""
+    staging.mkdir(parents=True)
+    for path in files:
+        link = staging / path.relative_to(data_dir)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(path)
+    return staging
+
+
+def _known_sha256(store_dir: Path, manifest: Manifest) -> set[str]:
+    name = manifest.tables.get("files")
+    if name is None:
+        return set()
+    return set(pq.read_table(store_dir / name, columns=["sha256"]).column(0).to_pylist())
+
+
+def _write_files_table(
+    store_dir: Path, manifest: Manifest, report: IngestReport, run: str, when: str
+) -> tuple[list[str], str | None]:
+    """Append this run's files to the ``files`` table; return new paths and the superseded file.
+
+    Files already ingested (skipped) and unreadable files are not recorded,
+    so an unreadable file is tried again by the next ingest.
+    """
+    rows = [file_row(f) for f in report.files if f.status not in ("skipped", "unreadable")]
+    if not rows:
+        return [], None
+    new = pd.DataFrame(rows).astype({"path": "str", "sha256": "str"})
+    new["ingested_at"] = when
+    new["run"] = run
+    old_name, schema = manifest.tables.get("files"), manifest.schema("files")
+    if old_name is not None and schema is not None:
+        table = pd.concat([to_frame(pq.read_table(store_dir / old_name), schema), new])
+    else:
+        table = new
+    table = table.drop_duplicates("sha256", keep="first").reset_index(drop=True)
+    table_schema = TableSchema.of_frame(table)
+    relative = f"tables/files-{run}.parquet"
+    write_parquet(to_arrow(table, table_schema), store_dir / relative)
+    manifest.tables["files"] = relative
+    manifest.schemas["files"] = table_schema.to_json()
+    manifest.rows["files"] = len(table)
+    return [str(r["path"]) for r in rows], old_name
+
+
+def file_row(entry: FileReport) -> dict[str, Any]:
+    """Return the ``files`` table row of one file of a loader report."""
+    return {
+        "path": entry.path,
+        "sha256": entry.sha256,
+        "kind": ";".join(entry.kinds),
+        "format": entry.format,
+        "encoding": entry.encoding,
+        "status": entry.status,
+        "reason": entry.reason,
+        **{name: entry.count(name) for name in COUNTS},
+        "sheets": json.dumps([asdict(s) for s in entry.sheets], ensure_ascii=False),
+    }
+
+
+def store_report(store: Store) -> IngestReport:
+    """Rebuild a loader report of every file in the store, from its ``files`` table."""
+    path, schema = store.table_path("files"), store.schema("files")
+    if path is None or schema is None:
+        return IngestReport(folder=str(store.path))
+    table = pq.read_table(
+        path, columns=["path", "sha256", "format", "encoding", "status", "reason", "sheets"]
+    ).to_pylist()
+    files = tuple(
+        FileReport(
+            path=row["path"],
+            sha256=row["sha256"],
+            format=row["format"],
+            encoding=row["encoding"],
+            status=row["status"],
+            reason=row["reason"],
+            sheets=tuple(
+                SheetReport(**{**s, "missing": tuple(s.get("missing") or ())})
+                for s in json.loads(row["sheets"] or "[]")
+            ),
+        )
+        for row in table
+    )
+    return IngestReport(folder=str(store.path), files=files)
+
+
+def _write_outputs(store: Store, result: IngestResult) -> None:
+    """Write ``ingest_report.json`` and the cumulative ``rejects.csv`` for people."""
+    document = json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str)
+    atomic_write_bytes(store.path / REPORT_NAME, document.encode("utf-8"))
+    schema, files = store.schema("ledger"), store.files("ledger")
+    if schema is None or not files:
+        ledger = pd.DataFrame(columns=["source_file", "source_line", "column", "status"])
+    else:
+        ledger = to_frame(pq.ParquetDataset(files).read(), schema)
+    tmp = store.path / f".{REJECTS_NAME}.tmp-{os.getpid()}"
+    write_csv(ledger, tmp)
+    os.replace(tmp, store.path / REJECTS_NAME)
+
+
+def ingest(
+    data_dir: str | Path, store_dir: str | Path, *, batch_bytes: int = BATCH_BYTES
+) -> IngestResult:
+    """Load a data folder and add what is new to a store (created when missing).
+
+    Parameters
+    ----------
+    data_dir
+        The data folder (DATA.md); it is only read.
+    store_dir
+        The store folder: new or empty (a store is created), or an existing store.
+    batch_bytes
+        Load at most about this many bytes of files at once (memory bound).
+
+    Returns
+    -------
+    IngestResult
+        The loader's report, the new files and rows, duplicates against the
+        store and the store's totals; also written to ``STORE/ingest_report.json``.
+
+    Raises
+    ------
+    DataFolderError
+        The data folder is missing or holds no query log.
+    StoreError
+        The store folder is inside the data folder, or is a non-empty folder
+        that is not a store.
+
+    """
+    data = Path(data_dir).expanduser().resolve()
+    root = Path(store_dir).expanduser().resolve()
+    manifest = _prepare(data, root)
+    _remove_strays(root, manifest)
+    known = _known_sha256(root, manifest)
+    run = new_run_id()
+    when = datetime.now().astimezone().isoformat(timespec="seconds")
+    reports: list[IngestReport] = []
+    batches = _batches(data, batch_bytes) or [[]]
+    staging_root = root / ".staging"
+    with Store(root, manifest).connect() as con:
+        appender = Appender(root, manifest, run, con, when)
+        for number, files in enumerate(batches):
+            folder = data
+            if len(batches) > 1:
+                folder = _stage(data, files, staging_root / f"{number:04d}")
+            batch: Dataset = load_folder(folder, skip_sha256=known)
+            reports.append(batch.report)
+            appender.add(batch)
+            del batch
+        superseded = appender.finish()
+    report = IngestReport(folder=str(data), files=tuple(f for r in reports for f in r.files))
+    new_files, old_files = _write_files_table(root, manifest, report, run, when)
+    if old_files is not None:
+        superseded.append(old_files)
+    manifest.ingests += 1
+    for name in DATASETS:
+        manifest.rows[name] = manifest.rows.get(name, 0) + appender.new_rows.get(name, 0)
+    write_manifest(root, manifest)
+    for relative in superseded:
+        (root / relative).unlink(missing_ok=True)
+    shutil.rmtree(staging_root, ignore_errors=True)
+    totals = {**manifest.rows, "ingests": manifest.ingests}
+    result = IngestResult(
+        root,
+        when,
+        report,
+        tuple(new_files),
+        dict(appender.new_rows),
+        dict(appender.duplicates),
+        totals,
+    )
+    _write_outputs(Store(root, manifest), result)
+    return result
