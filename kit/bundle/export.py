@@ -1,0 +1,162 @@
+"""Exporting an executed notebook as an offline HTML report.
+
+nbconvert renders the notebook with the kit's template
+(``templates/kit_report``): no code, no prompts, no require.js, MathJax,
+Mermaid or widget-manager scripts. :func:`offline_html` then makes the page
+safe to open anywhere, whatever an output carried:
+
+- every ``<script src=…>`` pointing outside the file is removed (Plotly's
+  HTML output asks for MathJax from a CDN);
+- plotly.js is kept exactly once (the first copy; later copies are removed);
+- random element ids (Plotly's UUID ``div`` ids) become ``kit-id-1``,
+  ``kit-id-2``… in order of appearance, so two runs give the same page;
+
+and :func:`external_references` checks that nothing in the page would still
+load from the network.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from kit.errors import BundleError
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+"""The repository's ``templates/`` folder (the export template lives there)."""
+
+TEMPLATE_NAME = "kit_report"
+
+PLOTLY_MARKER = "* plotly.js v"
+"""Text found once in the header comment of the plotly.js bundle."""
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_EXTERNAL_SRC = re.compile(
+    r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE | re.DOTALL
+)
+_LOADING_TAG = re.compile(
+    r"""<(?:script|img|link|iframe|source|video|audio|embed|object|input)\b[^>]*?"""
+    r"""\b(?:src|href|data|srcset|poster)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]+)""",
+    re.IGNORECASE | re.DOTALL,
+)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?((?:https?:)?//[^"')\s]+)""")
+_CSS_URL = re.compile(r"""url\(\s*["']?((?:https?:)?//[^"')\s]+)""", re.IGNORECASE)
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+    "worker-src blob:; connect-src 'none'; form-action 'none'; base-uri 'none'"
+)
+"""Set on every report: the browser refuses any network request the page might make."""
+
+
+def _strip_external_scripts(html: str) -> str:
+    return _SCRIPT.sub(lambda m: "" if _EXTERNAL_SRC.match(m.group(0)) else m.group(0), html)
+
+
+def _dedupe_plotly(html: str) -> str:
+    seen = False
+
+    def keep_first(match: re.Match[str]) -> str:
+        nonlocal seen
+        block = match.group(0)
+        if PLOTLY_MARKER not in block:
+            return block
+        if seen:
+            return ""
+        seen = True
+        return block
+
+    return _SCRIPT.sub(keep_first, html)
+
+
+def _stable_ids(html: str) -> str:
+    numbers: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found not in numbers:
+            numbers[found] = f"kit-id-{len(numbers) + 1}"
+        return numbers[found]
+
+    return _UUID.sub(renumber, html)
+
+
+def _add_security_policy(html: str) -> str:
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+    return html.replace("<head>", "<head>\n" + meta, 1)
+
+
+def plotly_bundle_count(html: str) -> int:
+    """Return how many copies of plotly.js the page holds."""
+    return html.count(PLOTLY_MARKER)
+
+
+def external_references(html: str) -> list[str]:
+    """Return every URL the page would load from outside the file (should be none).
+
+    Looks at the tags that load something by themselves (scripts, images,
+    style sheets, frames, media) and at CSS ``@import`` and ``url()``; the
+    text of the plotly.js bundle itself (which names URLs it never loads in
+    a report) is skipped.
+    """
+    without_bundle = _SCRIPT.sub(
+        lambda m: "<script></script>" if PLOTLY_MARKER in m.group(0) else m.group(0), html
+    )
+    found = [m.group(1) for m in _LOADING_TAG.finditer(without_bundle)]
+    found += [m.group(1) for m in _CSS_IMPORT.finditer(without_bundle)]
+    found += [m.group(1) for m in _CSS_URL.finditer(without_bundle)]
+    return sorted(set(found))
+
+
+def offline_html(html: str) -> str:
+    """Return the page made offline and deterministic (see the module docstring).
+
+    Raises
+    ------
+    BundleError
+        Something in the page would still load from the network.
+
+    """
+    page = _add_security_policy(_stable_ids(_dedupe_plotly(_strip_external_scripts(html))))
+    external = external_references(page)
+    if external:
+        raise BundleError(
+            f"the report would load {len(external)} external resource(s), "
+            f"e.g. {external[0]}: the export template must remove them"
+        )
+    return page
+
+
+def export_html(notebook: Path, html_path: Path) -> Path:
+    """Render an executed notebook as the offline report ``html_path``.
+
+    Parameters
+    ----------
+    notebook
+        The executed notebook (``notebook.ipynb`` of a bundle).
+    html_path
+        Where the page is written (UTF-8).
+
+    Returns
+    -------
+    Path
+        ``html_path``.
+
+    """
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    node = nbformat.read(notebook, as_version=4)
+    body, _resources = exporter.from_notebook_node(node)
+    html_path.write_text(offline_html(body), encoding="utf-8")
+    return html_path

@@ -1,0 +1,331 @@
+"""Building blocks of the report notebooks: cover, section headings, tables, figures.
+
+A report cell calls one of these and shows what it returns; everything here
+returns objects with ``_repr_html_`` / ``_repr_mimebundle_``, so the same
+cell works in JupyterLab, under Papermill and in tests. Text from the data
+reaches the page only through :func:`table_html` (pandas escapes every cell
+and header) or :func:`html.escape`; nothing is pasted into HTML unescaped.
+
+Figures are shown with both Plotly's own mimetype (JupyterLab draws it) and
+an HTML rendering for the exported report: plotly.js is inlined with the
+first figure only, MathJax is never requested, and each figure gets a stable
+``div`` id (``kit-figure-1``…) so two runs give the same page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from kit.bundle.manifest import PLACEHOLDER, kit_version
+from kit.errors import ConfigError
+
+LANGS: tuple[str, ...] = ("zh-TW", "en")
+
+SECTIONS: dict[str, dict[str, str]] = {
+    "scope": {"zh-TW": "調查範圍與授權", "en": "Scope and authority"},
+    "sources": {"zh-TW": "資料來源與完整性", "en": "Data sources and integrity"},
+    "summary": {"zh-TW": "調查結果摘要", "en": "Summary of findings"},
+    "timeline": {"zh-TW": "時間軸", "en": "Timeline"},
+    "graph": {"zh-TW": "關聯圖", "en": "Link graph"},
+    "evidence": {"zh-TW": "證據表", "en": "Evidence tables"},
+    "method": {"zh-TW": "方法與限制", "en": "Method and limitations"},
+}
+"""The report's sections, in order, with their headings per language."""
+
+TITLES: dict[str, dict[str, str]] = {
+    "investigation": {"zh-TW": "員警查詢紀錄調查報告", "en": "Officer lookup investigation"},
+    "subject": {"zh-TW": "當事人查詢紀錄清查報告", "en": "Subject access review"},
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "case_ref": {"zh-TW": "案號", "en": "Case reference"},
+    "investigator": {"zh-TW": "調查人員", "en": "Investigator"},
+    "officer": {"zh-TW": "受調查員警", "en": "Officer investigated"},
+    "subjects": {"zh-TW": "清查對象", "en": "Subjects reviewed"},
+    "period": {"zh-TW": "期間", "en": "Period"},
+    "masking": {"zh-TW": "識別資料", "en": "Identifiers"},
+    "masked": {
+        "zh-TW": "遮蔽（以代號區別不同對象）",
+        "en": "masked (pseudonyms keep subjects apart)",
+    },
+    "revealed": {"zh-TW": "完整顯示", "en": "shown in full"},
+    "kit": {"zh-TW": "工具版本", "en": "Kit version"},
+    "manifest": {"zh-TW": "清單雜湊值 (manifest.json SHA-256)", "en": "Manifest SHA-256"},
+    "verify": {
+        "zh-TW": "以 kit verify 本資料夾 --expect 上列雜湊值 驗證本報告及所附檔案未經變更。",
+        "en": "Check that this report and its files are unaltered with "
+        "kit verify BUNDLE_DIR --expect HASH.",
+    },
+    "none": {"zh-TW": "（未提供）", "en": "(not given)"},
+    "open_start": {"zh-TW": "資料起始", "en": "start of the data"},
+    "open_end": {"zh-TW": "資料結束", "en": "end of the data"},
+    "rows_more": {
+        "zh-TW": "另有 {n} 列未列於報告內，完整內容見 {file}（雜湊值列於清單）。",
+        "en": "{n} more rows are not printed here; the complete table is {file} "
+        "(its hash is in the manifest).",
+    },
+    "empty": {"zh-TW": "（無資料）", "en": "(none)"},
+}
+
+SCOPE_TEXT: dict[str, dict[str, str]] = {
+    "investigation": {
+        "zh-TW": "本報告依案號 {case_ref} 之調閱，審查員警 {target} 於 {period} 期間之全部"
+        "查詢紀錄：每筆查詢之勤務、出入登記、案件與舉發等佐證，以及查詢後之通聯。"
+        "每項結果均註明所依據之原始檔案及列號。",
+        "en": "At the request {case_ref}, this report reviews every lookup by officer "
+        "{target} in {period}: the duty, register, case and ticket records behind "
+        "each, and the communications that followed. Every finding names the source "
+        "file and line it rests on.",
+    },
+    "subject": {
+        "zh-TW": "本報告依案號 {case_ref} 之調閱，清查 {period} 期間查詢 {target} 之全部"
+        "紀錄：由何人、何時、以何用途查詢，及其勤務佐證與異常標記。",
+        "en": "At the request {case_ref}, this report lists everyone who looked up "
+        "{target} in {period}: who, when, with which stated purpose, the records "
+        "that explain each lookup and the flags raised.",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if the reports support it, else raise :class:`ConfigError`."""
+    if lang not in LANGS:
+        raise ConfigError(f"language {lang!r} is not supported: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def css_string(text: str) -> str:
+    """Return ``text`` as a quoted CSS string, every non-alphanumeric character escaped."""
+    escaped = "".join(
+        ch if (ch.isascii() and ch.isalnum()) or ch == " " else f"\\{ord(ch):06x}" for ch in text
+    )
+    return f'"{escaped}"'
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    max_rows: int | None = None,
+    file_name: str | None = None,
+    lang: str = "zh-TW",
+) -> str:
+    """Render a table as escaped HTML (every cell and header escaped by pandas).
+
+    Parameters
+    ----------
+    frame
+        The table; missing values are shown empty.
+    caption
+        A caption (escaped).
+    max_rows
+        Print at most this many rows, with a note saying where the rest is.
+    file_name
+        The bundle file holding the complete table (named in that note).
+    lang
+        Language of the note.
+
+    """
+    shown = frame if max_rows is None or len(frame) <= max_rows else frame.head(max_rows)
+    parts = []
+    if caption:
+        parts.append(f'<p class="kit-caption"><strong>{html.escape(caption)}</strong></p>')
+    if frame.empty:
+        parts.append(f'<p class="kit-note">{html.escape(LABELS["empty"][lang])}</p>')
+        return "\n".join(parts)
+    body = shown.astype("object").to_html(
+        index=False,
+        escape=True,
+        na_rep="",
+        border=0,
+        classes="kit-table",
+        notebook=False,
+    )
+    parts.append(body)
+    if len(shown) < len(frame):
+        note = LABELS["rows_more"][lang].format(
+            n=len(frame) - len(shown), file=file_name or "tables/"
+        )
+        parts.append(f'<p class="kit-note">{html.escape(note)}</p>')
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Html:
+    """A piece of the report, already escaped; shows itself in Jupyter."""
+
+    text: str
+
+    def _repr_html_(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    """A Plotly figure as JupyterLab and the exported report each want it."""
+
+    figure_json: str
+    html: str
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
+        return {
+            "application/vnd.plotly.v1+json": json.loads(self.figure_json),
+            "text/html": self.html,
+        }
+
+
+def _period_text(start: object, end: object, lang: str) -> str:
+    first = str(start) if start not in (None, "") else LABELS["open_start"][lang]
+    last = str(end) if end not in (None, "") else LABELS["open_end"][lang]
+    return f"{first} – {last}"
+
+
+class Report:
+    """The presentation of one bundle: language, cover facts, figure numbering.
+
+    Parameters
+    ----------
+    kind
+        ``investigation`` or ``subject``.
+    lang
+        ``zh-TW`` (default) or ``en``.
+    case_ref, investigator
+        Shown on the cover and (case reference) at the top of every printed page.
+    reveal
+        Whether identifiers are shown in full (stated on the cover).
+
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        lang: str = "zh-TW",
+        case_ref: str | None = None,
+        investigator: str | None = None,
+        reveal: bool = False,
+    ) -> None:
+        if kind not in TITLES:
+            raise ConfigError(f"report kind {kind!r} is unknown: use one of {', '.join(TITLES)}")
+        self.kind = kind
+        self.lang = check_lang(lang)
+        self.case_ref = case_ref
+        self.investigator = investigator
+        self.reveal = reveal
+        self._figures = 0
+
+    def label(self, key: str) -> str:
+        """Return a cover label in the report's language."""
+        return LABELS[key][self.lang]
+
+    def heading(self, section: str) -> Html:
+        """Return the numbered heading of a section (:data:`SECTIONS`)."""
+        number = list(SECTIONS).index(section) + 1
+        title = html.escape(SECTIONS[section][self.lang])
+        return Html(f'<h2 class="kit-section" id="section-{section}">{number}. {title}</h2>')
+
+    def cover(self, *, target: str, start: object = None, end: object = None) -> Html:
+        """Return the cover: title, case, target, period, masking mode and the manifest hash.
+
+        The manifest hash is written as :data:`kit.bundle.manifest.PLACEHOLDER`
+        and replaced when the bundle is sealed.
+        """
+        none = self.label("none")
+        target_key = "officer" if self.kind == "investigation" else "subjects"
+        rows = [
+            (self.label("case_ref"), self.case_ref or none),
+            (self.label("investigator"), self.investigator or none),
+            (self.label(target_key), target),
+            (self.label("period"), _period_text(start, end, self.lang)),
+            (self.label("masking"), self.label("revealed" if self.reveal else "masked")),
+            (self.label("kit"), kit_version()),
+        ]
+        cells = "\n".join(
+            f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td></tr>"
+            for name, value in rows
+        )
+        header = css_string(self.case_ref or "")
+        style = (
+            "<style>@page { @top-left { content: "
+            + header
+            + '; font-size: 8pt; color: #444; } @top-right { content: "SHA-256 '
+            + PLACEHOLDER
+            + '"; font-size: 6pt; color: #666; } }</style>'
+        )
+        title = html.escape(TITLES[self.kind][self.lang])
+        return Html(
+            f'{style}\n<div class="kit-cover" lang="{self.lang}">\n<h1>{title}</h1>\n'
+            f"<table>\n{cells}\n<tr><th>{html.escape(self.label('manifest'))}</th>"
+            f'<td><code class="kit-manifest-hash">{PLACEHOLDER}</code></td></tr>\n</table>\n'
+            f'<p class="kit-note">{html.escape(self.label("verify"))}</p>\n</div>'
+        )
+
+    def scope(self, *, target: str, start: object = None, end: object = None) -> Html:
+        """Return the scope-and-authority paragraph."""
+        text = SCOPE_TEXT[self.kind][self.lang].format(
+            case_ref=self.case_ref or self.label("none"),
+            target=target,
+            period=_period_text(start, end, self.lang),
+        )
+        return Html(f"<p>{html.escape(text)}</p>")
+
+    def text(self, paragraph: str) -> Html:
+        """Return a paragraph of plain text (escaped)."""
+        return Html(f"<p>{html.escape(paragraph)}</p>")
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        *,
+        caption: str | None = None,
+        max_rows: int | None = None,
+        file_name: str | None = None,
+    ) -> Html:
+        """Return a table as escaped HTML (see :func:`table_html`)."""
+        return Html(
+            table_html(
+                frame, caption=caption, max_rows=max_rows, file_name=file_name, lang=self.lang
+            )
+        )
+
+    def tables(self, tables: Mapping[str, pd.DataFrame], *, max_rows: int | None = None) -> Html:
+        """Return several tables, each captioned with its bundle file name."""
+        parts = [
+            table_html(
+                frame,
+                caption=f"tables/{name}.csv",
+                max_rows=max_rows,
+                file_name=f"tables/{name}.csv",
+                lang=self.lang,
+            )
+            for name, frame in tables.items()
+        ]
+        return Html("\n".join(parts))
+
+    def figure(self, figure: Any) -> FigureOutput:
+        """Return a Plotly figure for display, numbered in order of appearance.
+
+        The first figure carries plotly.js inline; later ones rely on it.
+        """
+        import plotly.io as pio
+
+        self._figures += 1
+        div = pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=self._figures == 1,
+            include_mathjax=False,
+            div_id=f"kit-figure-{self._figures}",
+            config={"displaylogo": False, "responsive": True},
+            validate=False,
+        )
+        return FigureOutput(
+            figure_json=pio.to_json(figure, validate=False),
+            html=f'<div class="kit-figure">{div}</div>',
+        )

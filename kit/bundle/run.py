@@ -1,0 +1,198 @@
+"""Running a report notebook under Papermill, with the ``kit`` kernel.
+
+Papermill injects the parameters after the cell tagged ``parameters`` and
+executes every cell in a fresh kernel; the executed notebook is saved cell by
+cell, so a failing run leaves its partial notebook behind. The saved notebook
+is then made reproducible: the timings and paths Papermill and nbclient
+record are removed (:func:`clean_notebook`), so the same inputs and
+parameters give the same ``notebook.ipynb`` byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from kit.errors import BundleError
+
+KERNEL_NAME = "kit"
+"""The Jupyter kernel the report notebooks run in (installed by ``make venv``)."""
+
+START_TIMEOUT = 120
+"""Seconds a kernel may take to start before the run counts as a kernel failure."""
+
+THREAD_LIMITS: dict[str, str] = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+"""Environment that keeps one kernel to one core (used by batch items)."""
+
+_VOLATILE_NOTEBOOK_METADATA = ("start_time", "end_time", "duration", "input_path", "output_path")
+_VOLATILE_CELL_METADATA = ("start_time", "end_time", "duration", "exception", "status")
+
+
+class KernelStartError(BundleError):
+    """The notebook's kernel did not start (a batch retries these once)."""
+
+
+class NotebookRunError(BundleError):
+    """A cell of the report notebook failed; the partial notebook is kept.
+
+    Attributes
+    ----------
+    notebook
+        Path of the partial executed notebook.
+    ename
+        The exception class raised in the cell.
+
+    """
+
+    def __init__(self, message: str, *, notebook: Path, ename: str = "") -> None:
+        self.notebook = notebook
+        self.ename = ename
+        super().__init__(message, file=str(notebook))
+
+
+def clean_notebook(notebook: Any) -> Any:
+    """Remove the run metadata that differs between two identical runs.
+
+    Drops nbclient's per-cell ``execution`` timings, Papermill's per-cell and
+    per-notebook times, durations and input/output paths, and gives the cell
+    Papermill injects a stable id. The parameters Papermill records stay.
+
+    Parameters
+    ----------
+    notebook
+        An ``nbformat`` notebook node; modified in place and returned.
+
+    """
+    papermill = notebook.metadata.get("papermill", {})
+    for key in _VOLATILE_NOTEBOOK_METADATA:
+        papermill.pop(key, None)
+    papermill.pop("environment_variables", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        cell_pm = cell.metadata.get("papermill", {})
+        for key in _VOLATILE_CELL_METADATA:
+            cell_pm.pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
+    return notebook
+
+
+def _is_kernel_start_failure(error: BaseException) -> bool:
+    text = f"{type(error).__name__}: {error}".lower()
+    return any(
+        marker in text
+        for marker in ("kernel died", "kernel didn't respond", "kernel_info", "no such kernel")
+    ) or type(error).__name__ in {"DeadKernelError", "NoSuchKernel"}
+
+
+def run_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, object],
+    *,
+    cwd: Path,
+    timeout: float | None = None,
+    kernel_name: str = KERNEL_NAME,
+) -> Path:
+    """Execute a report notebook with Papermill and save the cleaned result.
+
+    Parameters
+    ----------
+    notebook
+        The notebook to run (its ``parameters`` cell is tagged).
+    output
+        Where the executed notebook is written (also when a cell fails).
+    parameters
+        Values injected after the ``parameters`` cell.
+    cwd
+        Working directory of the kernel (the bundle folder: the notebook
+        writes its tables there with relative paths).
+    timeout
+        Seconds one cell may run; ``None`` for no limit.
+    kernel_name
+        The Jupyter kernel; always ``kit`` in production.
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Raises
+    ------
+    KernelStartError
+        The kernel did not start.
+    NotebookRunError
+        A cell raised; the partial notebook is at ``output``.
+
+    """
+    import papermill as pm
+
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=kernel_name,
+            progress_bar=False,
+            cwd=str(cwd),
+            start_timeout=START_TIMEOUT,
+            execution_timeout=timeout,
+        )
+    except pm.PapermillExecutionError as error:
+        _clean_file(output)
+        raise NotebookRunError(
+            f"the report notebook failed in cell {error.exec_count}: "
+            f"{_safe_reason(str(error.ename), str(error.evalue))}; the partial notebook is kept",
+            notebook=output,
+            ename=str(error.ename),
+        ) from error
+    except Exception as error:
+        if _is_kernel_start_failure(error):
+            raise KernelStartError(
+                f"the '{kernel_name}' Jupyter kernel did not start ({type(error).__name__}); "
+                "check it is installed: python -m ipykernel install --sys-prefix --name kit"
+            ) from error
+        raise
+    _clean_file(output)
+    return output
+
+
+def _kit_error_names() -> frozenset[str]:
+    import kit.errors
+
+    names = {
+        name
+        for name, value in vars(kit.errors).items()
+        if isinstance(value, type) and issubclass(value, kit.errors.KitError)
+    }
+    return frozenset(names | {"KernelStartError", "NotebookRunError"})
+
+
+def _safe_reason(ename: str, evalue: str) -> str:
+    """Return the reason of a failed cell without risking an identifier in it.
+
+    The kit's own errors never carry identifiers, so their message is kept;
+    any other exception is reported by its class name only, since its text
+    may quote data.
+    """
+    if ename in _kit_error_names():
+        lines = evalue.strip().splitlines()
+        return f"{ename}: {lines[0] if lines else ''}"
+    return f"{ename} (see the partial notebook)"
+
+
+def _clean_file(path: Path) -> None:
+    if not path.exists():
+        return
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.write(clean_notebook(notebook), path)

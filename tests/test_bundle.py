@@ -1,0 +1,264 @@
+"""Unit tests of the bundle machinery that need no kernel: report pieces, export, manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from kit.bundle.export import (
+    external_references,
+    offline_html,
+    plotly_bundle_count,
+)
+from kit.bundle.manifest import (
+    PLACEHOLDER,
+    build_manifest,
+    read_facts,
+    seal_report,
+    write_facts,
+    write_manifest,
+)
+from kit.bundle.report import SECTIONS, Report, css_string, table_html
+from kit.bundle.run import _safe_reason, clean_notebook
+from kit.bundle.verify import generate_signing_key, sign_manifest, verify
+from kit.errors import BundleError, ConfigError
+
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
+
+
+# ------------------------------------------------------------------ report
+
+
+def test_table_html_escapes_cells_and_headers() -> None:
+    frame = pd.DataFrame({"查詢條件": [EVIL, None], "<b>h</b>": ["=1+1", "ok"]})
+    out = table_html(frame, caption="<i>cap</i>")
+    assert "<script>" not in out
+    assert "<img" not in out
+    assert "&lt;script&gt;" in out
+    assert "&lt;b&gt;h&lt;/b&gt;" in out
+    assert "&lt;i&gt;cap&lt;/i&gt;" in out
+    assert 'class="dataframe kit-table"' in out
+
+
+def test_table_html_caps_rows_and_says_where_the_rest_is() -> None:
+    frame = pd.DataFrame({"n": range(10)})
+    out = table_html(frame, max_rows=3, file_name="tables/lookups.csv", lang="en")
+    assert out.count("<td>") == 3
+    assert "7 more rows" in out
+    assert "tables/lookups.csv" in out
+
+
+def test_table_html_empty_frame_says_none() -> None:
+    assert "（無資料）" in table_html(pd.DataFrame({"a": []}))
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_headings_are_numbered_per_language(lang: str) -> None:
+    report = Report(kind="investigation", lang=lang)
+    for number, key in enumerate(SECTIONS, start=1):
+        text = report.heading(key)._repr_html_()
+        assert f"{number}. {SECTIONS[key][lang]}" in text
+        assert 'class="kit-section"' in text
+
+
+def test_unknown_language_and_kind_are_config_errors() -> None:
+    with pytest.raises(ConfigError):
+        Report(kind="investigation", lang="fr")
+    with pytest.raises(ConfigError):
+        Report(kind="audit-x")
+
+
+def test_cover_escapes_parameters_and_holds_the_placeholder() -> None:
+    report = Report(
+        kind="investigation", lang="zh-TW", case_ref='檢112"; }</style><script>x', investigator=EVIL
+    )
+    cover = report.cover(target="TC04521", start="2023-01-01", end=None)._repr_html_()
+    assert PLACEHOLDER in cover
+    assert "<script>" not in cover
+    assert "</style><script>" not in cover.split("</style>", 1)[1]
+    assert cover.count("</style>") == 1  # the case reference cannot close the style element
+    assert "員警查詢紀錄調查報告" in cover
+    assert "資料結束" in cover
+
+
+def test_css_string_escapes_everything_but_letters_and_digits() -> None:
+    assert css_string("A1 b") == '"A1 b"'
+    assert css_string('"}') == '"\\000022\\00007d"'
+    assert css_string("檢") == '"\\006aa2"'
+
+
+def test_figures_inline_plotlyjs_once_with_stable_ids() -> None:
+    report = Report(kind="subject", lang="en")
+    first = report.figure(go.Figure(go.Scatter(x=[1], y=[2])))._repr_mimebundle_()
+    second = report.figure(go.Figure(go.Bar(x=[1], y=[2])))._repr_mimebundle_()
+    assert plotly_bundle_count(first["text/html"]) == 1
+    assert plotly_bundle_count(second["text/html"]) == 0
+    assert 'id="kit-figure-1"' in first["text/html"]
+    assert 'id="kit-figure-2"' in second["text/html"]
+    assert "mathjax" not in second["text/html"].lower()
+    assert second["application/vnd.plotly.v1+json"]["data"][0]["type"] == "bar"
+
+
+# ------------------------------------------------------------------ export
+
+
+def test_offline_html_strips_cdn_scripts_dedupes_plotly_and_renumbers_ids() -> None:
+    bundle = "<script>/**\n* plotly.js v3.0.0\n*/ var Plotly={};</script>"
+    page = (
+        "<html><head></head><body>"
+        '<script src="https://cdnjs.cloudflare.com/mathjax.js"></script>'
+        + bundle
+        + '<div id="0b7e2b0c-2f0e-4c59-9a43-4cbbd2b0a9f1"></div>'
+        + bundle
+        + '<script>Plotly.newPlot("0b7e2b0c-2f0e-4c59-9a43-4cbbd2b0a9f1")</script>'
+        "</body></html>"
+    )
+    out = offline_html(page)
+    assert "cdnjs" not in out
+    assert plotly_bundle_count(out) == 1
+    assert 'id="kit-id-1"' in out
+    assert 'Plotly.newPlot("kit-id-1")' in out
+    assert "Content-Security-Policy" in out
+
+
+def test_offline_html_refuses_pages_that_would_still_load_something() -> None:
+    with pytest.raises(BundleError):
+        offline_html('<html><head></head><body><img src="https://example.org/x.png"></body></html>')
+    assert external_references('<link rel="stylesheet" href="//cdn.example/x.css">') == [
+        "//cdn.example/x.css"
+    ]
+    assert external_references('<a href="https://plotly.com">link</a>') == []
+
+
+# ------------------------------------------------------------------ run metadata
+
+
+def test_clean_notebook_removes_timings_and_paths() -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {
+        "start_time": "t",
+        "end_time": "t",
+        "duration": 1.0,
+        "input_path": "/a",
+        "output_path": "/b",
+        "parameters": {"officer": "X"},
+        "environment_variables": {},
+    }
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["tags"] = ["injected-parameters"]
+    cell.metadata["execution"] = {"iopub.status.busy": "t"}
+    cell.metadata["papermill"] = {"start_time": "t", "duration": 2.0, "status": "completed"}
+    nb.cells = [cell]
+    clean_notebook(nb)
+    assert nb.metadata["papermill"] == {"parameters": {"officer": "X"}}
+    assert "execution" not in nb.cells[0].metadata
+    assert nb.cells[0].metadata["papermill"] == {}
+    assert nb.cells[0]["id"] == "injected-parameters"
+
+
+def test_failure_reasons_never_quote_foreign_exception_text() -> None:
+    assert "A123456789" not in _safe_reason("KeyError", "'A123456789'")
+    assert (
+        _safe_reason("BundleError", "officer not found\nmore") == "BundleError: officer not found"
+    )
+
+
+# ------------------------------------------------------------------ manifest and verify
+
+
+def _bundle(tmp_path: Path) -> tuple[Path, str]:
+    bundle = tmp_path / "bundle"
+    (bundle / "tables").mkdir(parents=True)
+    (bundle / "tables" / "lookups.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (bundle / "notebook.ipynb").write_text("{}", encoding="utf-8")
+    (bundle / "index.html").write_text(
+        f"<html><p>{PLACEHOLDER}</p><style>x{{content:'{PLACEHOLDER}'}}</style></html>",
+        encoding="utf-8",
+    )
+    write_facts(
+        bundle,
+        inputs=[{"path": "q.csv", "sha256": "ab" * 32}],
+        row_counts={"lookups": 1},
+        checks_not_run=["FLAG_B", "FLAG_A", "FLAG_A"],
+        masking={"mode": "masked"},
+    )
+    facts = read_facts(bundle)
+    assert not (bundle / "facts.json").exists()
+    manifest = build_manifest(
+        bundle,
+        kind="investigation",
+        parameters={"officer": "TC04521"},
+        facts=facts,
+        created_at="2026-01-01T00:00:00+08:00",
+        run_seconds=1.0,
+    )
+    digest = write_manifest(bundle, manifest)
+    assert seal_report(bundle, digest) == 2
+    return bundle, digest
+
+
+def test_sealed_bundle_verifies_and_shows_the_final_manifest_hash(tmp_path: Path) -> None:
+    bundle, digest = _bundle(tmp_path)
+    assert digest in (bundle / "index.html").read_text(encoding="utf-8")
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["checks_not_run"] == ["FLAG_A", "FLAG_B"]
+    assert {f["path"] for f in manifest["files"]} == {
+        "index.html",
+        "notebook.ipynb",
+        "tables/lookups.csv",
+    }
+    assert "hash_scheme" in manifest and "varies_between_runs" in manifest
+    result = verify(bundle, expect=digest)
+    assert result.ok, result.problems
+    assert result.manifest_hash == digest
+    assert not verify(bundle, expect="0" * 64).ok
+
+
+@pytest.mark.parametrize("name", ["tables/lookups.csv", "index.html", "notebook.ipynb"])
+def test_one_changed_byte_is_named(tmp_path: Path, name: str) -> None:
+    bundle, _digest = _bundle(tmp_path)
+    path = bundle / name
+    data = bytearray(path.read_bytes())
+    data[1] ^= 0x01
+    path.write_bytes(bytes(data))
+    result = verify(bundle)
+    assert not result.ok
+    assert result.altered == (name,)
+    assert name in result.summary()
+
+
+def test_missing_added_and_manifest_changes_are_caught(tmp_path: Path) -> None:
+    bundle, _digest = _bundle(tmp_path)
+    (bundle / "notebook.ipynb").unlink()
+    (bundle / "extra.txt").write_text("x", encoding="utf-8")
+    result = verify(bundle)
+    assert result.missing == ("notebook.ipynb",)
+    assert result.added == ("extra.txt",)
+    # Editing the manifest changes its hash, so the sealed report no longer matches.
+    bundle2, _ = _bundle(tmp_path / "second")
+    text = (bundle2 / "manifest.json").read_text(encoding="utf-8")
+    (bundle2 / "manifest.json").write_text(text.replace("TC04521", "TC04522"), encoding="utf-8")
+    assert verify(bundle2).altered == ("index.html",)
+
+
+def test_verify_without_manifest_is_a_bundle_error(tmp_path: Path) -> None:
+    with pytest.raises(BundleError):
+        verify(tmp_path)
+
+
+def test_signature_round_trip_and_wrong_key(tmp_path: Path) -> None:
+    bundle, _ = _bundle(tmp_path)
+    generate_signing_key(tmp_path / "k.pem", tmp_path / "k.pub")
+    generate_signing_key(tmp_path / "other.pem", tmp_path / "other.pub")
+    sign_manifest(bundle, tmp_path / "k.pem")
+    assert verify(bundle, pubkey=tmp_path / "k.pub").signature_ok is True
+    wrong = verify(bundle, pubkey=tmp_path / "other.pub")
+    assert wrong.signature_ok is False and not wrong.ok
+    with pytest.raises(BundleError):
+        sign_manifest(bundle, tmp_path / "k.pub")
