@@ -224,11 +224,9 @@ _VALUE_PATTERNS: dict[Entity, str] = {
 }
 _SEP = r"[\s=:;,、]*"
 _KEY_RE = re.compile(
-    r"(?<![A-Za-z_])(?P<key>"
-    + "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True))
-    + r")(?![A-Za-z_])",
-    re.IGNORECASE,
+    "|".join(re.escape(k) for k in sorted(_KEYS, key=len, reverse=True)), re.IGNORECASE
 )
+_ASCII_WORD = re.compile(r"[A-Za-z_]")
 _VALUE_RE = {e: re.compile(_SEP + r"(?P<value>" + p + r")") for e, p in _VALUE_PATTERNS.items()}
 
 _UNKEYED_RE = re.compile(
@@ -284,8 +282,12 @@ def extract(text: str, *, unkeyed: bool = True) -> list[Found]:
     for key_match in _KEY_RE.finditer(norm):
         if taken and key_match.start() < taken[-1][1]:
             continue
-        key = key_match.group("key")
+        key = key_match.group()
         entity = _KEY_LOOKUP[key.upper()]
+        if key[-1].isascii() and _ASCII_WORD.match(norm, key_match.end()):
+            continue  # ``LINEAR``, ``nameless``: not a key
+        if key.isascii() and key_match.start() and _ASCII_WORD.match(norm, key_match.start() - 1):
+            continue
         if key.isascii() and not key.upper().startswith("LINE"):
             # English keys count only as ``key=value`` / ``key: value``.
             if not _ENGLISH_KEY_TAIL.match(norm, key_match.end()):

@@ -1,0 +1,144 @@
+"""Assemble completed kind frames into dataset tables: de-duplicate, subjects, identifiers.
+
+Shared by :func:`kit.load.load_folder` and :meth:`kit.dataset.Dataset.from_frames`.
+
+De-duplication: rows of one kind equal in every canonical field (after
+decoding, NFKC and time parsing) are loaded once; the first in (file path,
+line) order is kept, the others are listed in the ledger with status
+``duplicate`` (where they stood, and which row they repeat). For the query
+log the comparison uses ``lookup_id`` (which hashes time, user, ip,
+operation, conditions, actual user, actual unit and purpose) together with
+the remaining canonical fields (unit, result, device, case number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kit.load.complete import empty_ledger
+from kit.load.subjects import build_identifiers, build_subjects
+from kit.normalise import TEXT_DTYPE
+from kit.schema import KINDS, LEDGER_COLUMNS, ColumnType
+
+__all__ = ["Assembled", "assemble", "deduplicate"]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """Dataset tables built from completed kind frames."""
+
+    frames: dict[str, pd.DataFrame]
+    subjects: pd.DataFrame
+    identifiers: pd.DataFrame
+    ledger: pd.DataFrame
+    duplicates: dict[tuple[str, str], int]
+    """Duplicates dropped, by (kind, source_file)."""
+    warnings: dict[str, int]
+    """Warning rows added here (invalid IDs in conditions), by source_file."""
+
+
+def _key_frame(kind_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    kind = KINDS[kind_name]
+    if kind_name == "query_log":
+        names = ["lookup_id", "unit", "result", "device", "case_no"]
+    else:
+        names = [c.canonical for c in kind.columns]
+        if kind_name == "duty_roster":
+            names.append("form")
+    key: dict[str, pd.Series] = {}
+    for name in names:
+        col = frame[name]
+        if (
+            name in {c.canonical for c in kind.columns}
+            and kind.column(name).type is ColumnType.LIST
+        ):
+            arr = pa.array(col.array, from_pandas=True)
+            joined = pc.binary_join(arr, "\x1e")
+            key[name] = pd.Series(joined.to_pandas(), index=frame.index).fillna("\x00")
+        else:
+            key[name] = col
+    return pd.DataFrame(key, index=frame.index)
+
+
+def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop rows that repeat an earlier row of the same kind.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The rows kept, in order.
+    ledger : pandas.DataFrame
+        One ``duplicate`` row per dropped row, its reason naming the row kept.
+
+    """
+    if len(frame) < 2:
+        return frame, empty_ledger()
+    key = _key_frame(kind_name, frame)
+    dup = key.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return frame, empty_ledger()
+    group = key.groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first_of_group = pd.Series(np.arange(len(frame))).groupby(group).transform("first").to_numpy()
+    rows = np.flatnonzero(dup)
+    kept_at = first_of_group[rows]
+    where = (
+        frame["source_file"].to_numpy()[kept_at].astype(object)
+        + ":"
+        + frame["source_line"].to_numpy()[kept_at].astype(object)
+    )
+    ledger = pd.DataFrame(
+        {
+            "source_file": frame["source_file"].to_numpy()[rows],
+            "source_line": frame["source_line"].to_numpy()[rows],
+            "column": np.nan,
+            "status": "duplicate",
+            "reason": "duplicate of " + pd.Series(where, dtype=object),
+            "raw": np.nan,
+        }
+    ).astype(TEXT_DTYPE)
+    return frame[~dup].reset_index(drop=True), ledger
+
+
+def assemble(frames: Mapping[str, pd.DataFrame], ledger: pd.DataFrame) -> Assembled:
+    """De-duplicate every kind, then build ``subjects`` and ``identifiers``.
+
+    Parameters
+    ----------
+    frames
+        A completed frame for every kind (rows in (file path, line) order).
+    ledger
+        The ledger rows so far (rejections and warnings of completion).
+
+    Returns
+    -------
+    Assembled
+        Tables and the full ledger (duplicates and subject warnings added).
+
+    """
+    out: dict[str, pd.DataFrame] = {}
+    ledgers = [ledger]
+    duplicates: dict[tuple[str, str], int] = {}
+    for name in KINDS:
+        kept, dup_ledger = deduplicate(name, frames[name])
+        out[name] = kept
+        if len(dup_ledger):
+            ledgers.append(dup_ledger)
+            for file, count in dup_ledger["source_file"].value_counts().items():
+                duplicates[(name, str(file))] = int(count)
+    subjects, subject_warnings = build_subjects(out["query_log"])
+    ledgers.append(subject_warnings)
+    warnings = {str(k): int(v) for k, v in subject_warnings["source_file"].value_counts().items()}
+    identifiers = build_identifiers(out)
+    parts = [lg for lg in ledgers if len(lg)]
+    full = (
+        pd.concat(parts, ignore_index=True).astype(TEXT_DTYPE)[list(LEDGER_COLUMNS)]
+        if parts
+        else empty_ledger()
+    )
+    return Assembled(out, subjects, identifiers, full, duplicates, warnings)

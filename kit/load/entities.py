@@ -1,0 +1,131 @@
+"""Classify identifier cells: which entity a value is, and its canonical form.
+
+Rules (DATA.md "Identifiers"):
+
+* a column that names its entity (``officers.person_id``, ``tickets.plate``,
+  ``police_vehicles.plate``, ``communications.own_phone``) canonicalises with
+  that entity unless a key in the cell says otherwise;
+* ``communications.counterpart``: a keyed value as keyed; else a phone when
+  phone-shaped (digits with ``+``, spaces, dashes or brackets); else a
+  ``name`` when it contains CJK characters; else a ``line_id`` (lower-case);
+* any other identifier field or list item (relations, watchlist,
+  identities, case parties, operation targets): the first identifier that
+  :func:`kit.identifiers.extract` finds (keyed first); failing that, by shape:
+  phone-shaped starting with ``0`` → phone, other digits → account, CJK text →
+  name, anything else → line_id.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from kit.identifiers import canonical, extract, person_id_valid
+from kit.normalise import TEXT_DTYPE, nfkc
+from kit.schema import Entity
+
+__all__ = ["DEFAULT_ENTITY", "classify_column", "classify_value"]
+
+DEFAULT_ENTITY: dict[tuple[str, str], Entity] = {
+    ("officers", "person_id"): Entity.PERSON_ID,
+    ("tickets", "person_id"): Entity.PERSON_ID,
+    ("tickets", "plate"): Entity.PLATE,
+    ("police_vehicles", "plate"): Entity.PLATE,
+    ("communications", "own_phone"): Entity.PHONE,
+    ("officers", "phone"): Entity.PHONE,
+}
+"""Columns whose values are of one entity unless keyed otherwise."""
+
+_PHONE_SHAPE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_DIGITS = re.compile(r"^[\d\s\-]+$")
+
+
+def classify_value(
+    text: str, *, default: Entity | None = None, counterpart: bool = False
+) -> tuple[Entity, str, bool | None, bool]:
+    """Return ``(entity, canonical value, id_valid, keyed)`` of one identifier cell.
+
+    Parameters
+    ----------
+    text
+        The cell as written.
+    default
+        The entity the column holds, when it names one.
+    counterpart
+        Use the rules of ``communications.counterpart``.
+
+    Returns
+    -------
+    tuple
+        ``id_valid`` is the check-digit result for a ``person_id``, else ``None``.
+
+    """
+    found = extract(text)
+    keyed = [f for f in found if f.keyed]
+    if keyed:
+        f = keyed[0]
+        return f.entity, f.value, f.id_valid, True
+    norm = nfkc(text).strip()
+    if default is not None:
+        entity = default
+    elif counterpart:
+        if _PHONE_SHAPE.match(norm) and any(c.isdigit() for c in norm):
+            entity = Entity.PHONE
+        elif _CJK.search(norm):
+            entity = Entity.NAME
+        else:
+            entity = Entity.LINE_ID
+    elif found:
+        f = found[0]
+        return f.entity, f.value, f.id_valid, False
+    elif _PHONE_SHAPE.match(norm) and canonical(Entity.PHONE, norm).startswith("0"):
+        entity = Entity.PHONE
+    elif _DIGITS.match(norm):
+        entity = Entity.ACCOUNT
+    elif _CJK.search(norm):
+        entity = Entity.NAME
+    else:
+        entity = Entity.LINE_ID
+    value = canonical(entity, norm)
+    valid = person_id_valid(value) if entity is Entity.PERSON_ID else None
+    return entity, value, valid, False
+
+
+def classify_column(
+    kind: str, column: str, raw: pd.Series, types: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Classify a whole identifier column, once per distinct value.
+
+    Parameters
+    ----------
+    kind, column
+        Where the column comes from (selects the rules of the module docstring).
+    raw
+        The cells as written (missing stays missing).
+    types
+        Unused by the rules today; accepted so callers can pass
+        ``communications.type``.
+
+    Returns
+    -------
+    entity, value, id_valid : pandas.Series
+        Text, text and nullable boolean, aligned with ``raw``.
+
+    """
+    del types
+    default = DEFAULT_ENTITY.get((kind, column))
+    counterpart = (kind, column) == ("communications", "counterpart")
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    table = [classify_value(str(u), default=default, counterpart=counterpart) for u in uniques]
+    entity = np.array([t[0].value for t in table] + [np.nan], dtype=object)
+    value = np.array([t[1] for t in table] + [np.nan], dtype=object)
+    valid = np.array([t[2] for t in table] + [None], dtype=object)
+    idx = np.where(codes < 0, len(table), codes)
+    return (
+        pd.Series(entity[idx], dtype=TEXT_DTYPE),
+        pd.Series(value[idx], dtype=TEXT_DTYPE),
+        pd.Series(valid[idx], dtype="boolean"),
+    )

@@ -1,0 +1,161 @@
+"""The ingest report: what was read from each file, and how it reconciles.
+
+For every sheet of every file: ``rows_read = rows_loaded + rows_rejected``.
+Warnings are among the loaded rows; duplicates too (a duplicate was loaded,
+then dropped as a copy of an earlier row: ``rows_kept = rows_loaded -
+duplicates``). A file skipped because its SHA-256 was already ingested is
+hashed and listed, not parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["FileReport", "IngestReport", "SheetReport"]
+
+_COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
+
+
+@dataclass(frozen=True)
+class SheetReport:
+    """One table of a file (the CSV itself, or one XLSX sheet)."""
+
+    sheet: str | None
+    kind: str
+    """A kind name, ``unrecognised``, or ``schema_error``."""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    warnings: int = 0
+    duplicates: int = 0
+    form: str | None = None
+    """``long`` or ``wide`` for a duty roster."""
+    missing: tuple[str, ...] = ()
+    """Required columns missing (``schema_error``)."""
+
+    @property
+    def rows_kept(self) -> int:
+        """Rows loaded and not dropped as duplicates."""
+        return self.rows_loaded - self.duplicates
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether ``rows_read == rows_loaded + rows_rejected``."""
+        return self.rows_read == self.rows_loaded + self.rows_rejected
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """One file of the data folder."""
+
+    path: str
+    sha256: str
+    format: str
+    """``csv``, ``xlsx`` or ``other``."""
+    encoding: str | None = None
+    status: str = "loaded"
+    """``loaded``, ``skipped`` (already ingested), ``unrecognised`` or ``unreadable``."""
+    reason: str | None = None
+    sheets: tuple[SheetReport, ...] = ()
+
+    def count(self, name: str) -> int:
+        """Sum one count (``rows_read``, ``duplicates`` …) over the sheets."""
+        return sum(int(getattr(s, name)) for s in self.sheets)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kind of each sheet, in order."""
+        return tuple(s.kind for s in self.sheets)
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether every sheet reconciles."""
+        return all(s.reconciles for s in self.sheets)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What :func:`kit.load.load_folder` read, per file, with totals."""
+
+    folder: str
+    files: tuple[FileReport, ...] = field(default_factory=tuple)
+
+    def totals(self) -> dict[str, int]:
+        """Return the counts summed over all files, plus file counts by status."""
+        out = {name: sum(f.count(name) for f in self.files) for name in _COUNTS}
+        out["rows_kept"] = out["rows_loaded"] - out["duplicates"]
+        out["files"] = len(self.files)
+        for status in ("loaded", "skipped", "unrecognised", "unreadable"):
+            out[f"files_{status}"] = sum(1 for f in self.files if f.status == status)
+        return out
+
+    @property
+    def unrecognised(self) -> tuple[str, ...]:
+        """Paths of files (or ``file!sheet``) whose header matched no kind."""
+        out: list[str] = []
+        for f in self.files:
+            for s in f.sheets:
+                if s.kind == "unrecognised":
+                    out.append(f.path if s.sheet is None else f"{f.path}!{s.sheet}")
+            if f.status == "unrecognised" and not f.sheets:
+                out.append(f.path)
+        return tuple(out)
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether ``rows_read == rows_loaded + rows_rejected`` for every file."""
+        return all(f.reconciles for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-able dictionary of the report."""
+        return {
+            "folder": self.folder,
+            "totals": self.totals(),
+            "reconciles": self.reconciles,
+            "reconciliation": "rows_read = rows_loaded + rows_rejected per file; "
+            "rows_kept = rows_loaded - duplicates; warnings are among the loaded",
+            "unrecognised": list(self.unrecognised),
+            "files": [
+                {
+                    **{k: v for k, v in asdict(f).items() if k != "sheets"},
+                    "kinds": list(f.kinds),
+                    **{name: f.count(name) for name in _COUNTS},
+                    "sheets": [{**asdict(s), "missing": list(s.missing)} for s in f.sheets],
+                }
+                for f in self.files
+            ],
+        }
+
+    def summary(self) -> str:
+        """Return a one-screen text summary (no identifiers)."""
+        t = self.totals()
+        verdict = "reconciles" if self.reconciles else "DOES NOT RECONCILE"
+        lines = [
+            f"Ingested {t['files']} file(s) from {self.folder}: "
+            f"{t['files_loaded']} loaded, {t['files_skipped']} already ingested, "
+            f"{t['files_unrecognised']} unrecognised, {t['files_unreadable']} unreadable.",
+            f"Rows: {t['rows_read']} read = {t['rows_loaded']} loaded + "
+            f"{t['rows_rejected']} rejected ({verdict}); "
+            f"{t['warnings']} warning(s); {t['duplicates']} duplicate(s) dropped; "
+            f"{t['rows_kept']} kept.",
+            "",
+            f"{'file':<40} {'kind':<16} {'enc':<9} {'read':>8} {'loaded':>8} {'rej':>6} "
+            f"{'warn':>6} {'dup':>6}",
+        ]
+        for f in self.files:
+            if not f.sheets:
+                lines.append(f"{f.path[-40:]:<40} {f.status:<16} {f.encoding or '-':<9}")
+                continue
+            for s in f.sheets:
+                name = f.path if s.sheet is None else f"{f.path}!{s.sheet}"
+                lines.append(
+                    f"{name[-40:]:<40} {s.kind:<16} {f.encoding or '-':<9} {s.rows_read:>8} "
+                    f"{s.rows_loaded:>8} {s.rows_rejected:>6} {s.warnings:>6} {s.duplicates:>6}"
+                )
+            if f.status == "skipped":
+                lines[-1] += "  (already ingested)"
+        for f in self.files:
+            if f.reason:
+                lines.append(f"  {f.path}: {f.reason}")
+        return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""The ``subjects`` view and the ``identifiers`` table of a dataset.
+
+``subjects``: one row per (lookup, identifier) pair found in the query log's
+conditions (:data:`kit.schema.SUBJECT_COLUMNS`). Extraction runs once per
+distinct conditions text and is joined back to the lookups, so repeated
+conditions cost nothing.
+
+``identifiers``: every identifier in any other kind
+(:data:`kit.schema.IDENTIFIER_COLUMNS`): single identifier fields, list cells
+of identifiers (case parties, operation targets, officers' phones) and free
+text that may carry identifiers (work-log and message contents), keyed to
+their rows by provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from kit.identifiers import extract
+from kit.load.complete import empty_ledger
+from kit.load.entities import DEFAULT_ENTITY, classify_value
+from kit.normalise import TEXT_DTYPE
+from kit.schema import IDENTIFIER_COLUMNS, KINDS, SUBJECT_COLUMNS, Entity
+
+__all__ = ["LIST_IDENTIFIER_FIELDS", "build_identifiers", "build_subjects", "empty_subjects"]
+
+LIST_IDENTIFIER_FIELDS: tuple[tuple[str, str], ...] = (
+    ("cases", "parties"),
+    ("operations", "targets"),
+    ("officers", "phone"),
+)
+"""List columns whose items are identifiers."""
+
+Classified = tuple[Entity, str, bool | None, bool]
+Classifier = Callable[[str, Entity | None, bool], Classified]
+
+_INVALID_REASON = "person ID with an invalid check digit"
+
+
+def _typed(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    frame = frame.reindex(columns=list(columns))
+    for col in columns:
+        if col == "keyed":
+            frame[col] = frame[col].astype(bool)
+        elif col == "id_valid":
+            frame[col] = frame[col].astype("boolean")
+        else:
+            frame[col] = frame[col].astype(TEXT_DTYPE)
+    return frame.reset_index(drop=True)
+
+
+def empty_subjects() -> pd.DataFrame:
+    """Return an empty ``subjects`` frame."""
+    return _typed(pd.DataFrame(), SUBJECT_COLUMNS)
+
+
+def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Extract the subjects of every lookup.
+
+    Parameters
+    ----------
+    query_log
+        A completed query-log frame (``lookup_id``, ``conditions_raw``,
+        provenance).
+
+    Returns
+    -------
+    subjects : pandas.DataFrame
+        :data:`kit.schema.SUBJECT_COLUMNS`, one row per distinct
+        (lookup, entity, value), in lookup order.
+    warnings : pandas.DataFrame
+        Ledger rows for lookups naming a person ID with an invalid check digit.
+
+    """
+    if len(query_log) == 0:
+        return empty_subjects(), empty_ledger()
+    codes, uniques = pd.factorize(query_log["conditions_raw"], use_na_sentinel=True)
+    rows: list[tuple[int, str, str, str, bool, bool | None]] = []
+    for code, text in enumerate(uniques):
+        for f in extract(str(text)):
+            rows.append((code, f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
+    found = pd.DataFrame(rows, columns=["_code", "entity", "value", "raw", "keyed", "id_valid"])
+    lookups = pd.DataFrame(
+        {
+            "_code": codes,
+            "lookup_id": query_log["lookup_id"].to_numpy(),
+            "_row": np.arange(len(codes)),
+        }
+    )
+    joined = lookups.merge(found, on="_code", how="inner", sort=False).sort_values(
+        "_row", kind="stable"
+    )
+    invalid = joined["id_valid"].eq(False).fillna(False).astype(bool)
+    invalid_rows = np.unique(joined.loc[invalid, "_row"].to_numpy())
+    warnings = empty_ledger()
+    if len(invalid_rows):
+        sub = query_log.iloc[invalid_rows]
+        warnings = pd.DataFrame(
+            {
+                "source_file": sub["source_file"].to_numpy(),
+                "source_line": sub["source_line"].to_numpy(),
+                "column": "conditions",
+                "status": "warning",
+                "reason": _INVALID_REASON,
+                "raw": sub["conditions_raw"].to_numpy(),
+            }
+        ).astype(TEXT_DTYPE)
+    joined = joined.drop_duplicates(["lookup_id", "entity", "value"])
+    return _typed(joined, SUBJECT_COLUMNS), warnings
+
+
+def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Collect the identifiers of every kind but the query log.
+
+    Parameters
+    ----------
+    frames
+        Completed kind frames by kind name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`kit.schema.IDENTIFIER_COLUMNS`, one row per identifier found.
+
+    """
+    parts: list[pd.DataFrame] = []
+    cache: dict[tuple[str, Entity | None, bool], Classified] = {}
+
+    def classify(text: str, default: Entity | None, counterpart: bool) -> Classified:
+        key = (text, default, counterpart)
+        if key not in cache:
+            cache[key] = classify_value(text, default=default, counterpart=counterpart)
+        return cache[key]
+
+    for kind_name, frame in frames.items():
+        if kind_name == "query_log" or len(frame) == 0:
+            continue
+        kind = KINDS[kind_name]
+        for col in kind.columns:
+            name = col.canonical
+            if col.identifier:
+                parts.append(_single(kind_name, name, frame, classify))
+            elif (kind_name, name) in LIST_IDENTIFIER_FIELDS:
+                parts.append(_listed(kind_name, name, frame, classify))
+            elif col.keep_raw:
+                parts.append(_free_text(kind_name, name, frame))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _typed(pd.DataFrame(), IDENTIFIER_COLUMNS)
+    return _typed(pd.concat(parts, ignore_index=True), IDENTIFIER_COLUMNS)
+
+
+def _single(kind: str, name: str, frame: pd.DataFrame, classify: Classifier) -> pd.DataFrame:
+    present = frame[frame[f"{name}_raw"].notna()]
+    default = DEFAULT_ENTITY.get((kind, name))
+    counterpart = (kind, name) == ("communications", "counterpart")
+    keyed = [classify(str(t), default, counterpart)[3] for t in present[f"{name}_raw"]]
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "field": name,
+            "source_file": present["source_file"].to_numpy(),
+            "source_line": present["source_line"].to_numpy(),
+            "entity": present[f"{name}_entity"].to_numpy(),
+            "value": present[name].to_numpy(),
+            "raw": present[f"{name}_raw"].to_numpy(),
+            "keyed": keyed,
+            "id_valid": [
+                None if e != Entity.PERSON_ID.value else classify(str(t), default, counterpart)[2]
+                for e, t in zip(present[f"{name}_entity"], present[f"{name}_raw"], strict=True)
+            ],
+        }
+    )
+
+
+def _listed(kind: str, name: str, frame: pd.DataFrame, classify: Classifier) -> pd.DataFrame:
+    exploded = frame[[name, "source_file", "source_line"]].explode(name)
+    exploded = exploded[exploded[name].notna()]
+    default = DEFAULT_ENTITY.get((kind, name))
+    rows = [classify(str(item), default, False) for item in exploded[name]]
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "field": name,
+            "source_file": exploded["source_file"].to_numpy(),
+            "source_line": exploded["source_line"].to_numpy(),
+            "entity": [r[0].value for r in rows],
+            "value": [r[1] for r in rows],
+            "raw": exploded[name].astype(str).to_numpy(),
+            "keyed": [r[3] for r in rows],
+            "id_valid": [r[2] for r in rows],
+        }
+    )
+
+
+def _free_text(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    present = frame[frame[f"{name}_raw"].notna()]
+    rows = [
+        (f_, line, f.entity.value, f.value, f.raw, f.keyed, f.id_valid)
+        for f_, line, text in zip(
+            present["source_file"], present["source_line"], present[f"{name}_raw"], strict=True
+        )
+        for f in extract(str(text))
+    ]
+    out = pd.DataFrame(
+        rows, columns=["source_file", "source_line", "entity", "value", "raw", "keyed", "id_valid"]
+    )
+    out.insert(0, "field", name)
+    out.insert(0, "kind", kind)
+    return out

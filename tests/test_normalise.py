@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kit.normalise import (
+    fold_unit,
+    fold_unit_series,
+    nfkc,
+    nfkc_series,
+    parse_clock,
+    parse_dates,
+    parse_times,
+    split_list,
+    split_list_series,
+)
+from kit.schema import TIME_DTYPE
+
+TPE = "Asia/Taipei"
+INSTANT = pd.Timestamp("2023-10-05 14:33:21", tz=TPE)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("112/10/05 14:33:21", INSTANT, id="roc-slash-seconds"),
+        pytest.param("112/10/05 14:33", INSTANT.floor("min"), id="roc-slash-minutes"),
+        pytest.param("112-10-05 14:33:21", INSTANT, id="roc-dash"),
+        pytest.param("1121005 143321", INSTANT, id="roc-compact-space"),
+        pytest.param("1121005143321", INSTANT, id="roc-compact"),
+        pytest.param(
+            "991005 143321", pd.Timestamp("2010-10-05 14:33:21", tz=TPE), id="roc-2digit-compact"
+        ),
+        pytest.param("99/01/01 00:00:00", pd.Timestamp("2010-01-01", tz=TPE), id="roc-2digit"),
+        pytest.param("2023-10-05 14:33:21", INSTANT, id="ad-dash"),
+        pytest.param("2023/10/05 14:33:21", INSTANT, id="ad-slash"),
+        pytest.param("2023-10-05T14:33:21+08:00", INSTANT, id="iso-taipei"),
+        pytest.param("2023-10-05T07:33:21+01:00", INSTANT, id="iso-other-offset"),
+        pytest.param("2023-10-05T06:33:21Z", INSTANT, id="iso-utc"),
+        pytest.param(
+            "2023-10-05T14:33:21.250+08:00", INSTANT + pd.Timedelta("250ms"), id="fraction"
+        ),
+        pytest.param("２０２３－１０－０５　１４：３３：２１", INSTANT, id="full-width"),
+        pytest.param(" 112/10/05 14:33:21 ", INSTANT, id="spaces"),
+        pytest.param(dt.datetime(2023, 10, 5, 14, 33, 21), INSTANT, id="excel-naive-datetime"),
+        pytest.param(INSTANT.tz_convert("UTC"), INSTANT, id="aware-timestamp"),
+    ],
+)
+def test_parse_times_formats(value: object, expected: pd.Timestamp) -> None:
+    times, bad = parse_times(pd.Series([value], dtype=object))
+    assert str(times.dtype) == TIME_DTYPE
+    assert times.iloc[0] == expected
+    assert not bad.iloc[0]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("2023-13-05 14:33:21", id="month-13"),
+        pytest.param("112/02/30 10:00:00", id="feb-30"),
+        pytest.param("2023-10-05 25:00:00", id="hour-25"),
+        pytest.param("yesterday", id="text"),
+        pytest.param("112/10/05", id="date-without-time"),
+    ],
+)
+def test_parse_times_unparseable(value: str) -> None:
+    times, bad = parse_times(pd.Series([value, "", None], dtype=object))
+    assert times.isna().all()
+    assert bad.tolist() == [True, False, False]
+
+
+def test_parse_times_datetime_columns() -> None:
+    naive = pd.Series(pd.to_datetime(["2023-10-05 14:33:21"]))
+    assert parse_times(naive)[0].iloc[0] == INSTANT
+    aware = naive.dt.tz_localize("UTC")
+    assert parse_times(aware)[0].iloc[0] == INSTANT + pd.Timedelta("8h")
+    text = pd.Series(["112/10/05 14:33:21"] * 3)
+    assert (parse_times(text)[0] == INSTANT).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("112/10/05", dt.date(2023, 10, 5), id="roc-slash"),
+        pytest.param("1121005", dt.date(2023, 10, 5), id="roc-compact"),
+        pytest.param("99/01/01", dt.date(2010, 1, 1), id="roc-2digit"),
+        pytest.param("990101", dt.date(2010, 1, 1), id="roc-2digit-compact"),
+        pytest.param("2023-10-05", dt.date(2023, 10, 5), id="ad"),
+        pytest.param("20231005", dt.date(2023, 10, 5), id="ad-compact"),
+        pytest.param(dt.date(2023, 10, 5), dt.date(2023, 10, 5), id="native-date"),
+        pytest.param(dt.datetime(2023, 10, 5, 0, 0), dt.date(2023, 10, 5), id="excel-datetime"),
+        pytest.param("2023-10-05 23:59:00", dt.date(2023, 10, 5), id="with-time"),
+    ],
+)
+def test_parse_dates(value: object, expected: dt.date) -> None:
+    dates, bad = parse_dates(pd.Series([value], dtype=object))
+    assert str(dates.dtype) == "date32[day][pyarrow]"
+    assert dates.iloc[0] == expected
+    assert not bad.iloc[0]
+
+
+def test_parse_dates_bad() -> None:
+    dates, bad = parse_dates(pd.Series(["112/13/01", "", None, "x"], dtype=object))
+    assert dates.isna().all()
+    assert bad.tolist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("value", "minutes"),
+    [
+        pytest.param("08:00", 480, id="hh-mm"),
+        pytest.param("0800", 480, id="hhmm"),
+        pytest.param("7:30", 450, id="h-mm"),
+        pytest.param("24:00", 1440, id="midnight-end"),
+        pytest.param("22:00:00", 1320, id="with-seconds"),
+        pytest.param(dt.time(22, 0), 1320, id="excel-time"),
+    ],
+)
+def test_parse_clock(value: object, minutes: int) -> None:
+    parsed, bad = parse_clock(pd.Series([value], dtype=object))
+    assert parsed.iloc[0] == minutes
+    assert not bad.iloc[0]
+
+
+@pytest.mark.parametrize("value", ["24:01", "25:00", "12:60", "noon"])
+def test_parse_clock_bad(value: str) -> None:
+    parsed, bad = parse_clock(pd.Series([value]))
+    assert parsed.isna().all() and bad.all()
+
+
+def test_text_helpers() -> None:
+    assert nfkc(" Ａ１２３：x ") == "A123:x"
+    assert fold_unit(" 臺中市政府警察局 ") == "台中市政府警察局"
+    assert split_list("a;b；c,d，e、f\ng ; ") == list("abcdefg")
+    assert split_list(None) == []
+    assert nfkc_series(pd.Series(["Ａ ", "", None])).isna().tolist() == [False, True, True]
+    assert fold_unit_series(pd.Series(["臺中 "])).iloc[0] == "台中"
+    lists = split_list_series(pd.Series(["手槍;行動電腦Ｍ－０１２３", None, " ; "]))
+    assert list(lists.iloc[0]) == ["手槍", "行動電腦M-0123"]
+    assert pd.isna(lists.iloc[1])
+    assert list(lists.iloc[2]) == []
