@@ -128,6 +128,7 @@ def prepare_notebook(
         parameters=parameters,
         prepare_only=True,
         kernel_name=kernel_name,
+        language="python",
         progress_bar=False,
     )
     return output
@@ -203,11 +204,21 @@ def new_case(
         store=_absolute(store, "store"),
         created=now_iso(),
     )
+    created_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / REVIEWS_DIR).mkdir()
-    annotations_path(folder).touch()
-    prepare_notebook(template, folder / NOTEBOOK_FILE, case.parameters())
-    (folder / CASE_FILE).write_text(case.to_yaml(), encoding="utf-8")
+    try:
+        prepare_notebook(template, folder / NOTEBOOK_FILE, case.parameters())
+        (folder / REVIEWS_DIR).mkdir()
+        annotations_path(folder).touch()
+        (folder / CASE_FILE).write_text(case.to_yaml(), encoding="utf-8")
+    except BaseException:
+        for leftover in (folder / NOTEBOOK_FILE, folder / CASE_FILE, annotations_path(folder)):
+            leftover.unlink(missing_ok=True)
+        if (folder / REVIEWS_DIR).is_dir():
+            (folder / REVIEWS_DIR).rmdir()
+        if created_folder:
+            folder.rmdir()
+        raise
     return case
 
 
@@ -248,8 +259,6 @@ def case_lookups(case: Case | Path | str) -> pd.DataFrame:
         When the case names no data, or the data is no longer where it was.
 
     """
-    from kit.assess import assess
-
     found = case if isinstance(case, Case) else load_case(case)
     source: Any
     if found.store is not None and Path(found.store).exists():
@@ -265,6 +274,8 @@ def case_lookups(case: Case | Path | str) -> pd.DataFrame:
             "the case's data is not available: check data/store in case.yaml",
             file=str(found.path / CASE_FILE),
         )
+    from kit.assess import assess
+
     start = date.fromisoformat(found.start) if found.start else None
     end = date.fromisoformat(found.end) if found.end else None
     assessment = assess(source, start, end, officers=[found.officer])
