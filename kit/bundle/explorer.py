@@ -72,9 +72,7 @@ def explorer_rows(lookups: pd.DataFrame, *, masker: Masker) -> pd.DataFrame:
 
     """
     frame = lookups.reset_index(drop=True)
-    times = pd.to_datetime(frame["time"], format="ISO8601", utc=True).dt.tz_convert(
-        "Asia/Taipei"
-    )
+    times = pd.to_datetime(frame["time"], format="ISO8601", utc=True).dt.tz_convert("Asia/Taipei")
     actual = frame["actual_user"].astype("string")
     querier = actual.where(actual.fillna("").str.len() > 0, frame["user"].astype("string"))
     base = pd.DataFrame(
@@ -151,12 +149,10 @@ class LookupExplorer:
                 strict=True,
             )
         )
+        keys = subjects["entity"] + ":" + subjects["value"]
         self.subject = widgets.Dropdown(
             description=text["subject"],
-            options=[
-                (text["all"], ALL),
-                *zip(subjects["subject"], subjects["entity"] + ":" + subjects["value"], strict=True),
-            ],
+            options=[(text["all"], ALL), *zip(subjects["subject"], keys, strict=True)],
             value=ALL,
         )
         self.pivot_button = widgets.Button(description=text["pivot"])
