@@ -1,0 +1,95 @@
+"""The volume baseline of DOMAIN.md: robust z of each querier-day against unit peers.
+
+The baseline of a querier-day is the set of day counts of every officer of
+the querier's unit over the previous ``days`` days (the day itself excluded),
+taking only the days on which that officer was rostered on duty (a shift
+belongs to the day it starts) and counting days with no lookup as 0;
+``z = (count − median) / (1.4826 × MAD)`` with MAD floored at ``mad_floor``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from kit.assess import records
+from kit.assess.context import Context
+
+__all__ = ["querier_day_z"]
+
+
+def _unit_baseline(matrix: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, MAD and size of the previous-``days`` window for each day column."""
+    n_off, n_days = matrix.shape
+    padded = np.concatenate([np.full((n_off, days), np.nan), matrix], axis=1)
+    windows = sliding_window_view(padded[:, :-1], days, axis=1)  # (n_off, n_days, days)
+    flat = np.transpose(windows, (1, 0, 2)).reshape(n_days, n_off * days)
+    size = np.sum(~np.isnan(flat), axis=1)
+    median = np.full(n_days, np.nan)
+    mad = np.full(n_days, np.nan)
+    some = size > 0
+    if some.any():
+        part = flat[some]
+        med = np.nanmedian(part, axis=1)
+        median[some] = med
+        mad[some] = np.nanmedian(np.abs(part - med[:, None]), axis=1)
+    return median, mad, size
+
+
+def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd.DataFrame:
+    """Return the baseline and z of every querier-day with lookups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``querier``, ``day``, ``unit``, ``count``, ``n_base`` (officer-days in
+        the baseline), ``median``, ``mad``, ``z`` and ``ref`` (a roster row
+        of the querier on that day, or empty).
+
+    """
+    look = ctx.lookups
+    counts = look.groupby(["querier", "day"]).size().rename("count").reset_index()
+    counts["unit"] = counts["querier"].map(
+        look.drop_duplicates("querier").set_index("querier")["q_unit"]
+    )
+    shifts = records.roster(ctx)["shifts"]
+    duty = shifts[shifts["on_duty"] & shifts["day"].notna()]
+    duty_days = duty[["officer", "unit", "day"]].drop_duplicates(["officer", "day"])
+    duty_days = duty_days.assign(day=duty_days["day"].astype("int64"))
+    ref = shifts.dropna(subset=["day"]).drop_duplicates(["officer", "day"])
+    ref = ref.assign(day=ref["day"].astype("int64")).set_index(["officer", "day"])["ref"]
+    parts = []
+    per_officer = counts.set_index(["querier", "day"])["count"]
+    for unit, need in counts.groupby("unit", sort=True):
+        # one unit at a time: units are few (small by construction)
+        peers = duty_days[duty_days["unit"] == unit]
+        lo = int(need["day"].min()) - days
+        hi = int(need["day"].max())
+        n_days = hi - lo + 1
+        out = need.copy()
+        if peers.empty:
+            out["n_base"], out["median"], out["mad"] = 0, np.nan, np.nan
+            parts.append(out)
+            continue
+        officers = np.sort(peers["officer"].unique())
+        matrix = np.full((len(officers), n_days), np.nan)
+        inside = peers[(peers["day"] >= lo) & (peers["day"] <= hi)]
+        oi = np.searchsorted(officers, inside["officer"].to_numpy())
+        di = inside["day"].to_numpy() - lo
+        key = pd.MultiIndex.from_arrays([inside["officer"], inside["day"]])
+        matrix[oi, di] = per_officer.reindex(key).fillna(0).to_numpy()
+        median, mad, size = _unit_baseline(matrix, days)
+        at = need["day"].to_numpy() - lo
+        out["n_base"] = size[at]
+        out["median"] = median[at]
+        out["mad"] = mad[at]
+        parts.append(out)
+    if not parts:
+        return counts.assign(n_base=0, median=np.nan, mad=np.nan, z=np.nan, ref="")
+    table = pd.concat(parts, ignore_index=True)
+    scale = 1.4826 * np.maximum(table["mad"].to_numpy(dtype=float), mad_floor)
+    table["z"] = (table["count"].to_numpy() - table["median"].to_numpy(dtype=float)) / scale
+    key = pd.MultiIndex.from_arrays([table["querier"], table["day"]])
+    table["ref"] = ref.reindex(key).fillna("").to_numpy()
+    return table

@@ -1,0 +1,327 @@
+"""The assessment context: the lookups and the records the rules share.
+
+Built once per assessment from a :class:`kit.dataset.Dataset` (the whole
+dataset is context; the asked range only selects output rows). It holds:
+
+* ``lookups``: the query log with the derived columns the rules use —
+  ``row`` (position), ``querier`` (``actual_user`` or ``user``), ``q_unit``
+  (the querier's unit from ``officers``, else the logged unit), ``t`` (UTC
+  microseconds), ``day`` (local Taipei day number), ``case_ref`` (the case
+  number entered with the lookup, from ``case_no`` or ``案號`` in the purpose
+  or conditions);
+* ``subjects``: one row per (lookup row, identifier) with the resolved
+  ``key`` (DOMAIN.md "subject": identifiers that ``identities`` ties together,
+  and an officer's phones with the officer's ID, share one key);
+* coverage of the lookups by each kind of record (DOMAIN.md "coverage").
+
+Times are handled as int64 UTC microseconds; Taipei has no DST, so the local
+day is ``(t + 8 h) // 1 day``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kit.assess.config import Config
+from kit.identifiers import canonical
+from kit.schema import Entity
+
+__all__ = ["DAY", "HOUR", "MINUTE", "Context", "KeyMap", "build_context", "local_day", "to_us"]
+
+US = 1_000_000
+MINUTE = 60 * US
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+OFFSET = 8 * HOUR
+NAT = np.iinfo(np.int64).min
+
+
+def to_us(series: pd.Series) -> np.ndarray:
+    """Return tz-aware times as int64 UTC microseconds (``NAT`` where missing)."""
+    if len(series) == 0:
+        return np.zeros(0, dtype=np.int64)
+    values = pd.to_datetime(series, utc=True).dt.as_unit("us")
+    return np.asarray(values.values.view("int64"), dtype=np.int64)
+
+
+def local_day(us: np.ndarray) -> np.ndarray:
+    """Return the Taipei-local day number (days since 1970-01-01) of UTC microseconds."""
+    return np.asarray((us + OFFSET) // DAY, dtype=np.int64)
+
+
+def date_days(series: pd.Series) -> np.ndarray:
+    """Return dates as day numbers (float, ``nan`` where missing)."""
+    if len(series) == 0:
+        return np.zeros(0, dtype=float)
+    arr = pa.array(series.astype(object).where(series.notna(), None), type=pa.date32())
+    return np.asarray(arr.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=float)
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Return a text column with missing values as empty strings."""
+    return series.astype("str").fillna("") if len(series) else series.astype("str")
+
+
+def refs(kind: str, frame: pd.DataFrame) -> pd.Series:
+    """Return ``kind:source_file:source_line`` references for the rows of ``frame``."""
+    return kind + ":" + text(frame["source_file"]) + ":" + text(frame["source_line"])
+
+
+class KeyMap:
+    """Resolves identifiers to subject keys (DOMAIN.md "subject").
+
+    Identifiers linked by ``identities`` rows (and an officer's phones with
+    the officer's ID) form one component; its key is its smallest member
+    ``entity:value``. Any other identifier is its own key.
+    """
+
+    def __init__(self, links: pd.DataFrame) -> None:
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            root = x
+            while parent.get(root, root) != root:
+                root = parent[root]
+            while parent.get(x, x) != root:
+                parent[x], x = root, parent[x]
+            return root
+
+        # links is small by construction (identities rows and officers' phones)
+        for a, b in zip(links["a"].tolist(), links["b"].tolist(), strict=True):
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        self.representative: dict[str, str] = {m: find(m) for m in list(parent)}
+
+    def keys(self, entity: pd.Series, value: pd.Series) -> pd.Series:
+        """Return the key of each (entity, value) pair."""
+        member = text(entity) + ":" + text(value)
+        if not self.representative:
+            return member
+        mapped = member.map(self.representative)
+        return mapped.fillna(member).astype("str")
+
+
+@dataclass
+class Context:
+    """Everything the rules read, built once per assessment."""
+
+    data: Any
+    config: Config
+    lookups: pd.DataFrame
+    subjects: pd.DataFrame
+    keymap: KeyMap
+    officers: pd.DataFrame
+    strong: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of lookups in the context."""
+        return len(self.lookups)
+
+    def lookup_refs(self, rows: np.ndarray) -> pd.Series:
+        """Return ``query_log:file:line`` references of lookup rows."""
+        sub = self.cache["log"].iloc[np.asarray(rows, dtype=np.int64)]
+        return refs("query_log", sub).reset_index(drop=True)
+
+    def vocab(self, key: str) -> str:
+        """Return a word of the configuration's vocabulary."""
+        return self.config.vocabulary[key]
+
+    def officer_unit(self, officer: pd.Series) -> pd.Series:
+        """Return the unit (from ``officers``) of each officer ID, empty when unknown."""
+        units = self.cache.setdefault(
+            "officer_units",
+            self.officers.drop_duplicates("officer_id").set_index("officer_id")["unit"],
+        )
+        return text(officer).map(units).fillna("").astype("str")
+
+    def unit_span_coverage(self, name: str, officer: pd.Series, days: np.ndarray) -> np.ndarray:
+        """Whether each lookup's querier unit has records of a kind spanning its day.
+
+        Parameters
+        ----------
+        name
+            Cache name of the coverage (the kind).
+        officer
+            The officer of each record.
+        days
+            The day number of each record (``nan`` ignored).
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean over the lookups: the records of the querier's unit run
+            from on or before the lookup's day to on or after it.
+
+        """
+        key = "cover:" + name
+        if key not in self.cache:
+            units = self.officer_unit(officer)
+            spans = pd.DataFrame({"unit": units, "day": days})
+            spans = spans[(spans["unit"] != "") & spans["day"].notna()]
+            agg = spans.groupby("unit")["day"].agg(["min", "max"])
+            lo = self.lookups["q_unit"].map(agg["min"]).to_numpy(dtype=float, na_value=np.nan)
+            hi = self.lookups["q_unit"].map(agg["max"]).to_numpy(dtype=float, na_value=np.nan)
+            day = self.lookups["day"].to_numpy()
+            self.cache[key] = (lo <= day) & (day <= hi)
+        return np.asarray(self.cache[key])
+
+    def identifiers_of(self, kind: str, field_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return the identifiers found in one field of a kind, with the frame row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``rec`` (position in ``frame``), ``entity``, ``value``, ``key``.
+
+        """
+        ids = self.data.identifiers
+        ids = ids[(ids["kind"] == kind) & (ids["field"] == field_name)]
+        pos = pd.DataFrame(
+            {
+                "source_file": text(frame["source_file"]),
+                "source_line": text(frame["source_line"]),
+                "rec": np.arange(len(frame), dtype=np.int64),
+            }
+        )
+        found = pd.DataFrame(
+            {
+                "source_file": text(ids["source_file"]),
+                "source_line": text(ids["source_line"]),
+                "entity": text(ids["entity"]),
+                "value": text(ids["value"]),
+            }
+        )
+        out = found.merge(pos, on=["source_file", "source_line"])[["rec", "entity", "value"]]
+        out = out[out["value"] != ""].drop_duplicates().reset_index(drop=True)
+        out["key"] = self.keymap.keys(out["entity"], out["value"])
+        return out
+
+    def field_keys(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """Return ``rec``/``entity``/``value``/``key`` of a single canonical identifier field."""
+        out = pd.DataFrame(
+            {
+                "rec": np.arange(len(frame), dtype=np.int64),
+                "entity": text(frame[column + "_entity"]),
+                "value": text(frame[column]),
+            }
+        )
+        out = out[out["value"] != ""].reset_index(drop=True)
+        out["key"] = self.keymap.keys(out["entity"], out["value"])
+        return out
+
+
+_CASE_RE = r"案號\s*[:：=]?\s*([0-9A-Za-z\-]+)"
+
+
+def _case_refs(log: pd.DataFrame, key: str) -> pd.Series:
+    pattern = key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)"
+    case_no = (
+        text(log["case_no"]).str.strip() if "case_no" in log else pd.Series("", index=log.index)
+    )
+    from_purpose = text(log["purpose"]).str.extract(pattern, expand=False).fillna("")
+    from_conditions = text(log["conditions"]).str.extract(pattern, expand=False).fillna("")
+    out = case_no.where(case_no != "", from_purpose)
+    out = out.where(out != "", from_conditions)
+    return normal_case_no(out)
+
+
+def normal_case_no(series: pd.Series) -> pd.Series:
+    """Return case numbers compared as upper-case letters and digits only."""
+    return text(series).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
+
+
+def _officer_links(officers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return officers' phones (officer_id, phone canonical) and person-phone links."""
+    phones = officers[["officer_id", "person_id", "phone"]].explode("phone")
+    phones = phones[phones["phone"].notna()]
+    phone_values = [canonical(Entity.PHONE, p) for p in phones["phone"].astype(str).tolist()]
+    table = pd.DataFrame(
+        {
+            "officer_id": text(phones["officer_id"]).to_numpy(),
+            "person_id": text(phones["person_id"]).to_numpy(),
+            "phone": pd.Series(phone_values, dtype="str").to_numpy(),
+        }
+    )
+    table = table[table["phone"] != ""].reset_index(drop=True)
+    own = table[table["person_id"] != ""]
+    links = pd.DataFrame(
+        {"a": "phone:" + own["phone"], "b": Entity.PERSON_ID.value + ":" + own["person_id"]}
+    )
+    return table, links
+
+
+def build_context(data: Any, config: Config) -> Context:
+    """Build the context of an assessment over a whole dataset.
+
+    Parameters
+    ----------
+    data
+        A :class:`kit.dataset.Dataset`.
+    config
+        The validated configuration.
+
+    Returns
+    -------
+    Context
+        The lookups with derived columns, resolved subjects and the key map.
+
+    """
+    officers = data.officers.reset_index(drop=True)
+    phones, officer_links = _officer_links(officers)
+    ident = data.identities
+    id_links = pd.DataFrame(
+        {
+            "a": text(ident["identifier_entity"]) + ":" + text(ident["identifier"]),
+            "b": text(ident["belongs_to_entity"]) + ":" + text(ident["belongs_to"]),
+        }
+    )
+    id_links = id_links[(text(ident["identifier"]) != "") & (text(ident["belongs_to"]) != "")]
+    keymap = KeyMap(pd.concat([id_links, officer_links], ignore_index=True))
+
+    log = data.query_log.reset_index(drop=True)
+    user = text(log["user"])
+    actual = text(log["actual_user"])
+    querier = actual.where(actual != "", user)
+    t = to_us(log["time"])
+    lookups = pd.DataFrame(
+        {
+            "row": np.arange(len(log), dtype=np.int64),
+            "querier": querier,
+            "t": t,
+            "day": local_day(t),
+            "case_ref": _case_refs(log, config.vocabulary["case_no_key"]),
+        }
+    )
+    context = Context(data, config, lookups, pd.DataFrame(), keymap, officers)
+    context.cache["log"] = log
+    context.cache["officer_phones"] = phones
+    fallback = text(log["actual_unit"]).where(actual != "", text(log["unit"]))
+    fallback = fallback.where(fallback != "", text(log["unit"]))
+    q_unit = context.officer_unit(querier)
+    lookups["q_unit"] = q_unit.where(q_unit != "", fallback)
+    subjects = data.subjects
+    rows = pd.DataFrame({"lookup_id": text(log["lookup_id"]), "row": lookups["row"]})
+    subj = pd.DataFrame(
+        {
+            "lookup_id": text(subjects["lookup_id"]),
+            "entity": text(subjects["entity"]),
+            "value": text(subjects["value"]),
+        }
+    )
+    subj = subj[subj["value"] != ""].merge(rows, on="lookup_id")[["row", "entity", "value"]]
+    subj = subj.drop_duplicates().sort_values("row", kind="stable").reset_index(drop=True)
+    subj["key"] = keymap.keys(subj["entity"], subj["value"])
+    subj["querier"] = querier.to_numpy()[subj["row"].to_numpy()]
+    subj["t"] = t[subj["row"].to_numpy()]
+    subj["day"] = lookups["day"].to_numpy()[subj["row"].to_numpy()]
+    context.subjects = subj
+    context.strong = np.zeros(len(lookups), dtype=bool)
+    return context

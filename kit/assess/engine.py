@@ -1,0 +1,448 @@
+"""Run every registered rule over a dataset and assemble the assessment.
+
+The whole dataset (or, from a store, the asked period with margins) is
+context; the asked range only selects output rows, so a lookup's result does
+not depend on the range asked for (DOMAIN.md "context").
+
+Output decisions:
+
+* ``Assessment.lookups["time"]`` is a tz-aware time (Asia/Taipei);
+  :func:`kit.assess.screen` formats it as ISO 8601 with ``+08:00`` on write.
+* ``not_checked`` lists flag codes only (explanations that cannot be checked
+  simply do not explain); a rule is listed only for lookups it applies to
+  (``FALSE_PURPOSE_TICKET`` only for purpose 舉發交通違規, …).
+* ``score`` is the sum of the flags' weights (``kit/rules.yaml``), halved
+  when the lookup is strongly explained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# isort: off
+from kit.assess import explain as _explain  # noqa: F401  (registers rules, in this order)
+from kit.assess import flags_duty as _flags_duty  # noqa: F401
+from kit.assess import flags_subject as _flags_subject  # noqa: F401
+from kit.assess import flags_window as _flags_window  # noqa: F401
+from kit.assess import comms as _comms  # noqa: F401
+
+# isort: on
+from kit.assess.config import Config, load_config
+from kit.assess.context import Context, build_context, text
+from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity
+from kit.errors import ConfigError
+
+__all__ = ["LOOKUP_COLUMNS", "Assessment", "assess"]
+
+LOOKUP_COLUMNS: tuple[str, ...] = (
+    "lookup_id", "time", "user", "actual_user", "unit", "actual_unit", "ip", "operation",
+    "purpose", "conditions", "source_file", "source_line", "subjects", "explanations", "flags",
+    "severity", "score", "suspicious", "not_checked",
+)  # fmt: skip
+"""Columns of :attr:`Assessment.lookups`, the ``kit screen`` columns of OUTPUTS.md."""
+
+EVIDENCE_COLUMNS = ("lookup_id", "code", "kind", "rests_on", "reason")
+COMMUNICATION_COLUMNS = (
+    "time", "officer_id", "counterpart", "direction", "type", "content", "source_file",
+    "source_line", "flags", "severity", "rests_on",
+)  # fmt: skip
+CHECK_COLUMNS = ("code", "kind", "severity", "checked", "not_checked")
+MARGIN = dt.timedelta(days=31)
+"""Context read beyond the range from a store: baselines, repeats, messages after."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The result of :func:`assess`.
+
+    Attributes
+    ----------
+    lookups
+        One row per lookup in range, :data:`LOOKUP_COLUMNS` in order, plus the
+        internal ``querier`` column is NOT included; ``time`` is tz-aware.
+    evidence
+        One row per (lookup, flag or explanation): ``lookup_id``, ``code``,
+        ``kind`` (``flag``/``explanation``), ``rests_on``
+        (``kind:source_file:source_line`` references, ``;``-separated),
+        ``reason`` (one line).
+    communications
+        Flagged communications (``TIPOFF``, ``WATCHLIST_CONTACT``, and those a
+        flagged lookup's ``CONTACT_AFTER``/``IDENTIFIER_SENT``/
+        ``CONTACTED_SUBJECT`` rests on).
+    indicators
+        Indicator tables by name (see :mod:`kit.assess.indicators`).
+    checks
+        Per rule: how many lookups in range (communications for message
+        rules) were checked and how many could not be for want of records.
+    config
+        The configuration used.
+
+    """
+
+    lookups: pd.DataFrame
+    evidence: pd.DataFrame
+    communications: pd.DataFrame
+    indicators: dict[str, pd.DataFrame]
+    checks: pd.DataFrame
+    config: Config
+
+
+def _day_number(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        raw = value.strip().replace("-", "/")
+        parts = raw.split("/")
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+            raise ConfigError(f"{name} must be YYYY-MM-DD or ROC YYY/MM/DD", column=name)
+        year, month, day = (int(p) for p in parts)
+        if year < 1000:
+            year += 1911
+        try:
+            value = dt.date(year, month, day)
+        except ValueError as exc:
+            raise ConfigError(f"{name} is not a valid date", column=name) from exc
+    if not isinstance(value, dt.date):
+        raise ConfigError(f"{name} must be a date", column=name)
+    return (value - dt.date(1970, 1, 1)).days
+
+
+def _load(source: Any, start: int | None, end: int | None) -> Any:
+    if hasattr(source, "query_log") and hasattr(source, "subjects"):
+        return source
+    from kit.store import load_dataset
+
+    epoch = dt.date(1970, 1, 1)
+    lo = epoch + dt.timedelta(days=start) if start is not None else None
+    hi = epoch + dt.timedelta(days=end) if end is not None else None
+    return load_dataset(source, lo, hi, margin_before=MARGIN, margin_after=MARGIN)
+
+
+def _run(rule: Rule, ctx: Context) -> RuleResult:
+    params = ctx.config.thresholds.get(rule.code, {})
+    return rule.function(ctx, **params)
+
+
+def _merge_hits(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per (row, code): references joined, first reason kept."""
+    hits = pd.concat(frames, ignore_index=True)
+    hits = hits.drop_duplicates(["row", "code", "rests_on"])
+    multi = hits.duplicated(["row", "code"], keep=False).to_numpy()
+    single = hits[~multi]
+    if not multi.any():
+        return single.reset_index(drop=True)
+    many = (
+        hits[multi]
+        .groupby(["row", "code"], sort=False)
+        .agg(
+            kind=("kind", "first"),
+            rests_on=("rests_on", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))),
+            reason=("reason", "first"),
+        )
+    )
+    return pd.concat([single, many.reset_index()], ignore_index=True)
+
+
+def _codes_text(bits: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Turn bit masks into ``;``-joined code lists (computed once per distinct mask)."""
+    uniq, inverse = np.unique(bits, return_inverse=True)
+    names = np.array(
+        [";".join(c for i, c in enumerate(codes) if int(u) >> i & 1) for u in uniq], dtype=object
+    )
+    return names[inverse]
+
+
+def _select(
+    ctx: Context, start: int | None, end: int | None, officers: Any, units: Any
+) -> np.ndarray:
+    look = ctx.lookups
+    day = look["day"].to_numpy()
+    keep = np.ones(ctx.n, dtype=bool)
+    if start is not None:
+        keep &= day >= start
+    if end is not None:
+        keep &= day <= end
+    log = ctx.cache["log"]
+    if officers is not None:
+        wanted = [officers] if isinstance(officers, str) else list(officers)
+        keep &= (text(log["user"]).isin(wanted) | look["querier"].isin(wanted)).to_numpy()
+    if units is not None:
+        from kit.assess.units import matching_units
+
+        wanted_units = [units] if isinstance(units, str) else list(units)
+        names = pd.concat([text(log["unit"]), text(log["actual_unit"]), look["q_unit"]]).unique()
+        match = matching_units(ctx.data.units, [str(u) for u in names], wanted_units)
+        keep &= (
+            text(log["unit"]).isin(match)
+            | text(log["actual_unit"]).isin(match)
+            | look["q_unit"].isin(match)
+        ).to_numpy()
+    return keep
+
+
+def assess(
+    source: Any,
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+    *,
+    officers: str | Collection[str] | None = None,
+    units: str | Collection[str] | None = None,
+    config: str | Path | Mapping[str, Any] | None = None,
+) -> Assessment:
+    """Explain and flag every lookup in range.
+
+    Parameters
+    ----------
+    source
+        A :class:`kit.dataset.Dataset` (all of it is context) or a store from
+        :func:`kit.store.open_store` (loaded for the range with 31-day margins
+        on both sides).
+    start, end
+        Inclusive dates (``date``, ``datetime``, ``YYYY-MM-DD`` or ROC
+        ``YYY/MM/DD``); ``None`` for open.
+    officers
+        Only lookups whose account or querier is one of these officer IDs.
+    units
+        Only lookups of these units (the account's, the actual querier's or
+        the querier's own unit), or of units under them (``units`` table, or
+        the name up to 分局/大隊).
+    config
+        Overrides of ``kit/rules.yaml`` (path or mapping).
+
+    Returns
+    -------
+    Assessment
+        Lookups, evidence, communications, indicators and checks.
+
+    Raises
+    ------
+    ConfigError
+        For a bad configuration or date.
+
+    """
+    cfg = load_config(config)
+    lo, hi = _day_number(start, "start"), _day_number(end, "end")
+    data = _load(source, lo, hi)
+    ctx = build_context(data, cfg)
+    codes_expl = [r.code for r in REGISTRY.of_kind(RuleKind.EXPLANATION)]
+    codes_flag = [r.code for r in REGISTRY.of_kind(RuleKind.FLAG)]
+    expl_bits = np.zeros(ctx.n, dtype=np.int64)
+    flag_bits = np.zeros(ctx.n, dtype=np.int64)
+    unchecked_bits = np.zeros(ctx.n, dtype=np.int64)
+    hit_frames: list[pd.DataFrame] = []
+    unchecked: dict[str, np.ndarray] = {}
+    for i, rule in enumerate(REGISTRY.of_kind(RuleKind.EXPLANATION)):
+        result = _run(rule, ctx)
+        expl_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
+        if rule.strong:
+            ctx.strong[result.hits["row"].to_numpy()] = True
+        hit_frames.append(result.hits.assign(code=rule.code, kind="explanation"))
+    for i, rule in enumerate(REGISTRY.of_kind(RuleKind.FLAG)):
+        result = _run(rule, ctx)
+        flag_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
+        hit_frames.append(result.hits.assign(code=rule.code, kind="flag"))
+        if result.not_checked is not None:
+            mask = np.asarray(result.not_checked, dtype=bool)
+            unchecked[rule.code] = mask
+            unchecked_bits[mask] |= np.int64(1) << i
+    comm_hits = {r.code: _run(r, ctx).hits for r in REGISTRY.of_kind(RuleKind.COMMUNICATION)}
+
+    keep = _select(ctx, lo, hi, officers, units)
+    rows = np.flatnonzero(keep)
+    flag_rules = REGISTRY.of_kind(RuleKind.FLAG)
+    weights = np.array([cfg.weight(r.severity or Severity.LOW) for r in flag_rules])
+    ranks = np.array([(r.severity or Severity.LOW).rank for r in flag_rules])
+    bits = flag_bits[rows]
+    uniq, inverse = np.unique(bits, return_inverse=True)
+    present = ((uniq[:, None] >> np.arange(len(flag_rules))) & 1).astype(bool)
+    score = (present * weights).sum(axis=1)[inverse]
+    top = np.where(present, ranks, 0).max(axis=1, initial=0)[inverse]
+    medium = (present & (ranks == 2)).any(axis=1)[inverse]
+    strong = ctx.strong[rows]
+    score = np.where(strong, score / 2, score)
+    names = np.array(["none", "low", "medium", "high", "critical"], dtype=object)
+
+    log = ctx.cache["log"].iloc[rows].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "lookup_id": log["lookup_id"],
+            "time": log["time"],
+            "user": log["user"],
+            "actual_user": log["actual_user"],
+            "unit": log["unit"],
+            "actual_unit": log["actual_unit"],
+            "ip": log["ip"],
+            "operation": log["operation"],
+            "purpose": log["purpose"],
+            "conditions": log["conditions_raw"].where(
+                log["conditions_raw"].notna(), log["conditions"]
+            ),
+            "source_file": log["source_file"],
+            "source_line": log["source_line"],
+            "subjects": _subjects_text(ctx, rows),
+            "explanations": pd.Series(_codes_text(expl_bits[rows], codes_expl), dtype="str"),
+            "flags": pd.Series(_codes_text(bits, codes_flag), dtype="str"),
+            "severity": pd.Series(names[top], dtype="str"),
+            "score": score.astype(float),
+            "suspicious": (top >= 3) | (medium & ~strong),
+            "not_checked": pd.Series(_codes_text(unchecked_bits[rows], codes_flag), dtype="str"),
+        }
+    )
+    evidence = _evidence(ctx, hit_frames, keep)
+    communications = _communications(ctx, comm_hits, keep, lo, hi, officers)
+    checks = _checks(ctx, keep, unchecked, comm_hits)
+    from kit.assess.indicators import build_indicators
+
+    partial = Assessment(out, evidence, communications, {}, checks, cfg)
+    indicators = build_indicators(ctx, partial, rows)
+    return Assessment(out, evidence, communications, indicators, checks, cfg)
+
+
+def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
+    sub = ctx.subjects
+    pos = np.full(ctx.n, -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    sub = sub[pos[sub["row"].to_numpy()] >= 0]
+    pair = sub["entity"] + ":" + sub["value"]
+    many = sub["row"].duplicated(keep=False).to_numpy()
+    result = np.full(len(rows), "", dtype=object)
+    one = sub[~many]
+    result[pos[one["row"].to_numpy()]] = pair[~many].to_numpy()
+    if many.any():
+        joined = pair[many].groupby(sub["row"][many], sort=False).agg(";".join)
+        result[pos[joined.index.to_numpy()]] = joined.to_numpy()
+    return pd.Series(result, dtype="str")
+
+
+def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.DataFrame:
+    frames = [f[keep[f["row"].to_numpy()]] for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in EVIDENCE_COLUMNS})
+    hits = _merge_hits(frames)
+    order = {code: i for i, code in enumerate(REGISTRY)}
+    hits = hits.assign(_o=hits["code"].map(order)).sort_values(["row", "_o"], kind="stable")
+    ids = text(ctx.cache["log"]["lookup_id"]).to_numpy()
+    return pd.DataFrame(
+        {
+            "lookup_id": pd.Series(ids[hits["row"].to_numpy()], dtype="str"),
+            "code": hits["code"].astype("str").to_numpy(),
+            "kind": hits["kind"].astype("str").to_numpy(),
+            "rests_on": hits["rests_on"].astype("str").to_numpy(),
+            "reason": hits["reason"].astype("str").to_numpy(),
+        }
+    )
+
+
+def _communications(
+    ctx: Context,
+    comm_hits: dict[str, pd.DataFrame],
+    keep: np.ndarray,
+    lo: int | None,
+    hi: int | None,
+    officers: Any,
+) -> pd.DataFrame:
+    frame = ctx.data.communications.reset_index(drop=True)
+    parts = [h.assign(code=code) for code, h in comm_hits.items() if len(h)]
+    if parts and len(frame):
+        own = pd.concat(parts, ignore_index=True).rename(columns={"row": "rec"})
+        from kit.assess.context import local_day, to_us
+
+        day = local_day(to_us(frame["time"]))[own["rec"].to_numpy()]
+        ok = np.ones(len(own), dtype=bool)
+        if lo is not None:
+            ok &= day >= lo
+        if hi is not None:
+            ok &= day <= hi
+        if officers is not None:
+            wanted = [officers] if isinstance(officers, str) else list(officers)
+            ok &= text(frame["officer_id"]).isin(wanted).to_numpy()[own["rec"].to_numpy()]
+        own = own[ok][["rec", "code", "rests_on"]]
+    else:
+        own = pd.DataFrame({"rec": [], "code": [], "rests_on": []})
+    links = ctx.cache.get("comm_links", [])
+    linked = (
+        pd.concat(links, ignore_index=True)
+        if links
+        else pd.DataFrame({"rec": [], "code": [], "row": []})
+    )
+    linked = linked[keep[linked["row"].to_numpy(dtype=np.int64)]] if len(linked) else linked
+    if len(linked):
+        linked = linked.assign(
+            rests_on=ctx.lookup_refs(linked["row"].to_numpy(dtype=np.int64)).to_numpy()
+        )
+    allrows = pd.concat(
+        [own, linked[["rec", "code", "rests_on"]] if len(linked) else own.iloc[:0]],
+        ignore_index=True,
+    )
+    if allrows.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in COMMUNICATION_COLUMNS})
+    allrows["rec"] = allrows["rec"].astype("int64")
+    order = {code: i for i, code in enumerate(REGISTRY)}
+    allrows = allrows.assign(_o=allrows["code"].map(order)).sort_values(["rec", "_o"])
+    # flagged communications: a few per seized phone, small by construction
+    grouped = allrows.groupby("rec", sort=True).agg(
+        flags=("code", lambda s: ";".join(dict.fromkeys(s))),
+        rests_on=("rests_on", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))),
+    )
+    rank = {r.code: (r.severity or Severity.LOW).rank for r in REGISTRY.values()}
+    top = allrows.assign(_r=allrows["code"].map(rank)).groupby("rec")["_r"].max()
+    names = {1: "low", 2: "medium", 3: "high", 4: "critical"}
+    sel = frame.iloc[grouped.index.to_numpy()].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "time": sel["time"],
+            "officer_id": sel["officer_id"],
+            "counterpart": sel["counterpart_raw"].where(
+                sel["counterpart_raw"].notna(), sel["counterpart"]
+            ),
+            "direction": sel["direction"],
+            "type": sel["type"],
+            "content": sel["content_raw"].where(sel["content_raw"].notna(), sel["content"]),
+            "source_file": sel["source_file"],
+            "source_line": sel["source_line"],
+            "flags": pd.Series(grouped["flags"].to_numpy(), dtype="str"),
+            "severity": pd.Series(top.map(names).to_numpy(), dtype="str"),
+            "rests_on": pd.Series(grouped["rests_on"].to_numpy(), dtype="str"),
+        }
+    )
+
+
+def _checks(
+    ctx: Context, keep: np.ndarray, unchecked: dict[str, np.ndarray], comm_hits: dict[str, Any]
+) -> pd.DataFrame:
+    total = int(keep.sum())
+    n_comms = len(ctx.data.communications)
+    rows = []
+    for rule in REGISTRY.values():
+        if rule.kind is RuleKind.COMMUNICATION:
+            missing = 0 if rule.code in comm_hits and not _missing(ctx, rule) else n_comms
+            rows.append((rule.code, rule.kind.value, rule.severity, n_comms - missing, missing))
+            continue
+        mask = unchecked.get(rule.code)
+        missing = int((mask & keep).sum()) if mask is not None else 0
+        if rule.kind is RuleKind.EXPLANATION and _missing(ctx, rule):
+            missing = total
+        rows.append((rule.code, rule.kind.value, rule.severity, total - missing, missing))
+    return pd.DataFrame(
+        {
+            "code": [r[0] for r in rows],
+            "kind": [r[1] for r in rows],
+            "severity": [r[2].value if r[2] else "" for r in rows],
+            "checked": np.array([r[3] for r in rows], dtype=np.int64),
+            "not_checked": np.array([r[4] for r in rows], dtype=np.int64),
+        }
+    )
+
+
+def _missing(ctx: Context, rule: Rule) -> bool:
+    """Whether a kind the rule needs (other than the query log) holds no rows."""
+    return any(len(ctx.data.frame(kind)) == 0 for kind in rule.needs if kind != "query_log")

@@ -1,0 +1,193 @@
+"""Window flags: each marks every lookup of a window that meets the rule (DOMAIN.md).
+
+``BULK_ACCOUNTS``, ``PROFILING`` and ``REPEAT_SUBJECT`` count per querier;
+``VOLUME_SPIKE`` compares an officer-day's count with its unit's baseline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kit.assess.context import MINUTE, Context
+from kit.assess.explain import _hits
+from kit.assess.fmt import day_text
+from kit.assess.joins import window_pairs
+from kit.assess.registry import RuleResult, Severity, empty_hits, flag
+
+__all__ = ["bulk_accounts", "profiling", "repeat_subject", "volume_spike"]
+
+_MAX_REFS = 20
+
+
+def _join_refs(ctx: Context, pairs: pd.DataFrame, row: str, other: str) -> pd.Series:
+    """Return, per ``row``, the references of up to 20 ``other`` rows, ``;``-joined."""
+    uniq = pairs[[row, other]].drop_duplicates()
+    uniq = uniq[uniq.groupby(row).cumcount() < _MAX_REFS]
+    ref = ctx.lookup_refs(uniq[other].to_numpy())
+    return pd.Series(ref.to_numpy(), index=uniq[row].to_numpy()).groupby(level=0).agg(";".join)
+
+
+@flag(
+    "BULK_ACCOUNTS",
+    Severity.HIGH,
+    rule="some 60-minute window containing the lookup holds 10 or more distinct bank accounts "
+    "looked up by the querier in the 165 system, none of the window's lookups strongly "
+    "explained",
+    source="case 2",
+    needs=("query_log",),
+)
+def bulk_accounts(ctx: Context, *, minutes: float = 60, accounts: int = 10) -> RuleResult:
+    """Flag 165-system account lookups in an unexplained burst of distinct accounts."""
+    system = ctx.cache["log"]["system"].astype("str").fillna("")
+    in_165 = (system == ctx.vocab("account_system")).to_numpy()
+    sub = ctx.subjects[(ctx.subjects["entity"] == "account") & in_165[ctx.subjects["row"]]]
+    if sub.empty:
+        return RuleResult(empty_hits())
+    lk = sub[["row", "querier", "t"]].drop_duplicates("row").sort_values(["querier", "t", "row"])
+    lk["seq"] = np.arange(len(lk))
+    strong = ctx.strong[lk["row"].to_numpy()]
+    # first strongly explained position at or after each lookup, per querier
+    marker = pd.Series(np.where(strong, lk["seq"].to_numpy(), np.nan))
+    nxt = marker.groupby(lk["querier"].to_numpy()).bfill().fillna(np.inf).to_numpy()
+    lk["stop"] = nxt
+    left = lk[["row", "querier", "t", "seq", "stop"]]
+    right = sub[["row", "querier", "t", "value"]].merge(lk[["row", "seq"]], on="row")
+    pairs = window_pairs(left, right, ["querier"], 0, int(minutes * MINUTE))
+    pairs = pairs[pairs["seq_r"] < pairs["stop"]]
+    distinct = pairs.groupby("row_l")["value"].nunique()
+    starts = distinct.index[distinct >= accounts]
+    members = pairs[pairs["row_l"].isin(starts)]
+    rows = np.unique(members["row_r"].to_numpy())
+    if len(rows) == 0:
+        return RuleResult(empty_hits())
+    by_row = members.groupby("row_r")["row_l"].first()
+    count = by_row.map(distinct)
+    reason = (
+        count.astype("int64").astype("str") + f" distinct accounts in the 165 system within "
+        f"{minutes:g} min, none strongly explained"
+    )
+    rests = _join_refs(
+        ctx,
+        members.rename(columns={"row_r": "r", "row_l": "s"}).merge(
+            members[["row_l", "row_r"]].rename(columns={"row_l": "s", "row_r": "o"}), on="s"
+        ),
+        "r",
+        "o",
+    )
+    return RuleResult(_hits(rows, rests.reindex(rows).fillna(""), reason.reindex(rows)))
+
+
+@flag(
+    "PROFILING",
+    Severity.MEDIUM,
+    rule="the querier looked up the same subject in 3 or more different systems within 30 minutes",
+    source="inferred from cases 3, 4",
+    needs=("query_log",),
+)
+def profiling(ctx: Context, *, minutes: float = 30, systems: int = 3) -> RuleResult:
+    """Flag lookups of one subject by one querier across many systems in a short window."""
+    system = ctx.cache["log"]["system"].astype("str").fillna("").to_numpy()
+    sub = ctx.subjects[["row", "key", "querier", "t"]].assign(system=system[ctx.subjects["row"]])
+    span = sub.groupby(["querier", "key"])["system"].transform("nunique")
+    sub = sub[span >= systems]
+    if sub.empty:
+        return RuleResult(empty_hits())
+    pairs = window_pairs(sub, sub, ["querier", "key"], 0, int(minutes * MINUTE))
+    distinct = pairs.groupby(["row_l", "key"])["system_r"].nunique()
+    good = distinct[distinct >= systems].reset_index()[["row_l", "key"]]
+    members = pairs.merge(good, on=["row_l", "key"])
+    rows = np.unique(members["row_r"].to_numpy())
+    rests = _join_refs(ctx, members, "row_r", "row_l")
+    systems_seen = members.groupby("row_r")["system_r"].unique().map(lambda s: "/".join(sorted(s)))
+    reason = "same subject in " + systems_seen.reindex(rows) + f" within {minutes:g} min"
+    return RuleResult(_hits(rows, rests.reindex(rows).fillna(""), reason))
+
+
+@flag(
+    "REPEAT_SUBJECT",
+    Severity.MEDIUM,
+    rule="the lookup is not strongly explained, and some 30-day window containing it holds "
+    "lookups of the same subject by the querier on 3 or more different days",
+    source="§五(二)2",
+    needs=("query_log",),
+)
+def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) -> RuleResult:
+    """Flag unexplained lookups of a subject the querier looked up on many days."""
+    sub = ctx.subjects[["row", "key", "querier", "day"]]
+    need = int(distinct_days)
+    qd = sub[["querier", "key", "day"]].drop_duplicates().sort_values(["querier", "key", "day"])
+    group = (qd["querier"] + "\x1f" + qd["key"]).to_numpy()
+    day = qd["day"].to_numpy()
+    n = len(qd)
+    if n < need or need < 1:
+        return RuleResult(empty_hits())
+    ahead = np.arange(n) + need - 1
+    valid = ahead < n
+    ahead_c = np.minimum(ahead, n - 1)
+    starts = valid & (group[ahead_c] == group) & (day[ahead_c] - day <= days)
+    start_day = pd.Series(np.where(starts, day, np.nan)).groupby(group).ffill().to_numpy()
+    in_window = ~np.isnan(start_day) & (day - start_day <= days)
+    marked = qd[in_window]
+    got = sub.merge(marked, on=["querier", "key", "day"])
+    got = got[~ctx.strong[got["row"].to_numpy()]]
+    if got.empty:
+        return RuleResult(empty_hits())
+    rows = np.unique(got["row"].to_numpy())
+    # evidence: the other lookups of the same subject by the querier within the window
+    others = got[["row", "querier", "key", "day"]].merge(
+        sub.rename(columns={"row": "other", "day": "other_day"}), on=["querier", "key"]
+    )
+    others = others[(others["other_day"] - others["day"]).abs() <= days]
+    others = others[others["other"] != others["row"]]
+    rests = _join_refs(ctx, others, "row", "other")
+    n_days = others.groupby("row")["other_day"].nunique() + 0
+    first = others.groupby("row")["other_day"].min()
+    reason = (
+        "same subject looked up by the querier on "
+        + (n_days.reindex(rows).fillna(0).astype("int64") + 0).astype("str")
+        + " other days since "
+        + pd.Series(day_text(first.reindex(rows).fillna(0).to_numpy()).to_numpy(), index=rows)
+        + ", not strongly explained"
+    )
+    return RuleResult(_hits(rows, rests.reindex(rows).fillna(""), reason))
+
+
+@flag(
+    "VOLUME_SPIKE",
+    Severity.MEDIUM,
+    rule="the officer-day's count exceeds its volume baseline by a z of more than 3.5",
+    source="§五(二)2, cases 5, 11",
+    needs=("duty_roster",),
+)
+def volume_spike(
+    ctx: Context,
+    *,
+    z: float = 3.5,
+    days: int = 30,
+    min_officer_days: int = 20,
+    mad_floor: float = 1.0,
+) -> RuleResult:
+    """Flag every lookup of a querier-day whose count is far above the unit's baseline."""
+    from kit.assess.baseline import querier_day_z
+
+    table = querier_day_z(ctx, days=int(days), mad_floor=mad_floor)
+    ctx.cache["volume_z"] = table
+    look = ctx.lookups[["row", "querier", "day"]].merge(table, on=["querier", "day"], how="left")
+    look = look.sort_values("row")
+    n_base = look["n_base"].fillna(0).to_numpy()
+    checked = n_base >= min_officer_days
+    zval = look["z"].fillna(0).to_numpy()
+    hit = checked & (zval > z)
+    rows = look["row"].to_numpy()[hit]
+    reason = (
+        look["count"].to_numpy()[hit].astype("int64").astype(str).astype(object)
+        + " lookups on "
+        + day_text(look["day"].to_numpy()[hit]).to_numpy()
+        + ", unit median "
+        + look["median"].to_numpy()[hit].round(1).astype(str).astype(object)
+        + ", z = "
+        + zval[hit].round(1).astype(str).astype(object)
+    )
+    roster_refs = look["ref"].fillna("").to_numpy()[hit]
+    return RuleResult(_hits(rows, pd.Series(roster_refs), pd.Series(reason)), ~checked)

@@ -1,0 +1,89 @@
+"""Write a screening to files (OUTPUTS.md, ``kit screen``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kit.assess.engine import assess
+from kit.errors import ConfigError
+from kit.export import write_csv
+
+__all__ = ["screen"]
+
+
+def _iso(series: pd.Series) -> pd.Series:
+    """Format tz-aware times as ISO 8601 with ``+08:00``."""
+    local = series.dt.tz_convert("Asia/Taipei")
+    return local.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00").astype("str")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    if path.suffix.lower() == ".parquet":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path, index=False)
+        return path
+    return write_csv(frame, path)
+
+
+def screen(
+    source: Any,
+    out: Path,
+    *,
+    start: Any = None,
+    end: Any = None,
+    unit: str | None = None,
+    officer: str | None = None,
+    config: Any = None,
+) -> list[Path]:
+    """Assess every lookup in range and write the ``kit screen`` files.
+
+    Parameters
+    ----------
+    source
+        A :class:`kit.dataset.Dataset` or a store.
+    out
+        ``FILE.csv`` (UTF-8 with BOM, formulas neutralised) or ``FILE.parquet``.
+    start, end
+        Inclusive dates, as for :func:`kit.assess.assess`.
+    unit, officer
+        Restrict to a unit (and units under it) or an officer.
+    config
+        Overrides of ``kit/rules.yaml``.
+
+    Returns
+    -------
+    list[pathlib.Path]
+        FILE, ``<stem>.evidence.<ext>`` and, when the data holds
+        communications, ``<stem>.communications.<ext>``.
+
+    Raises
+    ------
+    ConfigError
+        When FILE is neither ``.csv`` nor ``.parquet``.
+
+    """
+    out = Path(out)
+    ext = out.suffix.lower()
+    if ext not in (".csv", ".parquet"):
+        raise ConfigError("the output file must end in .csv or .parquet", column="out")
+    result = assess(source, start, end, officers=officer, units=unit, config=config)
+    lookups = result.lookups.assign(time=_iso(result.lookups["time"]))
+    if ext == ".csv":
+        lookups = lookups.assign(
+            suspicious=lookups["suspicious"].map({True: "true", False: "false"})
+        )
+    written = [_write(lookups, out)]
+    written.append(_write(result.evidence, out.with_name(out.stem + ".evidence" + ext)))
+    data = source if hasattr(source, "communications") else None
+    has_comms = len(result.communications) > 0 or (
+        data is not None and len(data.communications) > 0
+    )
+    if has_comms:
+        comms = result.communications
+        if len(comms):
+            comms = comms.assign(time=_iso(comms["time"]))
+        written.append(_write(comms, out.with_name(out.stem + ".communications" + ext)))
+    return written
