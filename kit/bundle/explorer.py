@@ -92,7 +92,7 @@ def explorer_rows(lookups: pd.DataFrame, *, masker: Masker) -> pd.DataFrame:
     )
     rows = base.explode("subject_key", ignore_index=True)
     key = rows["subject_key"].astype("string")
-    key = key.where(key.fillna("").str.len() > 0, pd.NA)
+    key = key.mask(key.fillna("").str.len() == 0)
     parts = key.str.split(":", n=1, expand=True)
     if parts.shape[1] < 2:
         parts = pd.DataFrame({0: key, 1: pd.Series(pd.NA, index=key.index, dtype="string")})
