@@ -1,0 +1,40 @@
+"""Investigator views: timeline, link graph, evidence tables, all masked (issue 5).
+
+Pure functions on a :class:`kit.dataset.Dataset` and an assessment; figures
+are built, never shown. Every identifier passes through a
+:class:`kit.mask.Masker`.
+"""
+
+from __future__ import annotations
+
+from kit.views.export import export_tables
+from kit.views.graph import link_graph
+from kit.views.graph_figure import export_graph, graph_figure, write_graphml, write_i2_csv
+from kit.views.headers import HEADERS, localise
+from kit.views.tables import (
+    communications_table,
+    evidence_table,
+    lookup_table,
+    method_table,
+    subject_summary,
+)
+from kit.views.timeline import duty_heatmap, officer_timeline, timeline_figure
+
+__all__ = [
+    "HEADERS",
+    "communications_table",
+    "duty_heatmap",
+    "evidence_table",
+    "export_graph",
+    "export_tables",
+    "graph_figure",
+    "link_graph",
+    "localise",
+    "lookup_table",
+    "method_table",
+    "officer_timeline",
+    "subject_summary",
+    "timeline_figure",
+    "write_graphml",
+    "write_i2_csv",
+]

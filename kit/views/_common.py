@@ -1,0 +1,201 @@
+"""Helpers the views share: times, queriers, code lists, masked subjects.
+
+The views read a :class:`kit.dataset.Dataset` (one frame per kind in the
+layout of :mod:`kit.schema`) and an assessment (anything with ``lookups``,
+``evidence`` and ``communications`` frames in the layout of
+:mod:`kit.assess`), so this module names only columns of those contracts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kit.mask import Masker
+from kit.schema import TIMEZONE
+
+TIME = pd.DatetimeTZDtype(unit="us", tz=TIMEZONE)
+"""The dtype of every time column (:data:`kit.schema.TIME_DTYPE`)."""
+
+SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
+"""Severities from least to most serious (OUTPUTS.md ``severity``)."""
+
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+ASSESSMENT_LOOKUP_COLUMNS: tuple[str, ...] = (
+    "subjects",
+    "explanations",
+    "flags",
+    "severity",
+    "score",
+    "suspicious",
+    "not_checked",
+)
+"""Columns the views take from ``assessment.lookups`` beside the query log's own."""
+
+
+class AssessmentLike(Protocol):
+    """What the views need of an assessment (:class:`kit.assess.Assessment`)."""
+
+    @property
+    def lookups(self) -> pd.DataFrame:
+        """One row per lookup with the ``kit screen`` columns."""
+        ...
+
+    @property
+    def evidence(self) -> pd.DataFrame:
+        """One row per (lookup, flag or explanation)."""
+        ...
+
+    @property
+    def communications(self) -> pd.DataFrame:
+        """The flagged communications."""
+        ...
+
+
+def as_time(values: pd.Series | Any) -> pd.Series:
+    """Return a series as timezone-aware Asia/Taipei times (ISO text or datetimes accepted)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return series.dt.tz_convert(TIMEZONE).astype(TIME)
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        return series.dt.tz_localize(TIMEZONE).astype(TIME)
+    if series.empty:
+        return series.astype(TIME)
+    parsed = pd.to_datetime(series, format="ISO8601", utc=True)
+    return parsed.dt.tz_convert(TIMEZONE).astype(TIME)
+
+
+def as_bound(value: object) -> tuple[pd.Timestamp | None, bool]:
+    """Return a period bound as a Taipei timestamp, and whether it was a date alone."""
+    if value is None:
+        return None, False
+    date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if isinstance(value, str):
+        date_only = len(value.strip()) <= 10
+    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    stamp = stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
+    return stamp, date_only
+
+
+def period(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Return ``[start, end)`` for the views' ``start``/``end`` arguments.
+
+    A date alone as ``end`` is inclusive (the period runs to the next
+    midnight); a time as ``end`` is inclusive of that instant.
+    """
+    lo, _ = as_bound(start)
+    hi, date_only = as_bound(end)
+    if hi is not None:
+        hi = hi + (pd.Timedelta(days=1) if date_only else pd.Timedelta(microseconds=1))
+    return lo, hi
+
+
+def in_period(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.Series:
+    """Return the mask of times within ``[start, end)``; missing times are outside."""
+    keep = times.notna()
+    if start is not None:
+        keep &= (times >= start).fillna(False)
+    if end is not None:
+        keep &= (times < end).fillna(False)
+    return keep.astype(bool)
+
+
+def overlaps(
+    starts: pd.Series, ends: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.Series:
+    """Return the mask of intervals ``[starts, ends)`` meeting ``[start, end)`` (open ends ok)."""
+    keep = starts.notna()
+    if end is not None:
+        keep &= (starts < end).fillna(False)
+    if start is not None:
+        keep &= (ends.isna() | (ends > start)).fillna(False)
+    return keep.astype(bool)
+
+
+def querier(frame: pd.DataFrame) -> pd.Series:
+    """Return the querier of each lookup: ``actual_user``, or ``user`` where that is empty."""
+    actual = frame["actual_user"].astype("string").str.strip()
+    actual = actual.mask(actual.fillna("") == "")
+    return actual.fillna(frame["user"].astype("string"))
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Return a column as pandas string dtype with missing values as ``<NA>``."""
+    return series.astype("string")
+
+
+def join_list(series: pd.Series, sep: str = "; ") -> pd.Series:
+    """Join the items of a list column (Arrow ``list<string>`` or Python lists) into text."""
+    if series.empty:
+        return pd.Series([], index=series.index, dtype="string")
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_list(series.dtype.pyarrow_dtype):
+        array = pa.array(series.array)
+        joined = pc.binary_join(array, sep)
+        return pd.Series(joined.to_pandas(), index=series.index, dtype="string")
+    return series.map(
+        lambda cell: sep.join(str(x) for x in cell) if isinstance(cell, list | tuple) else cell
+    ).astype("string")
+
+
+def split_codes(series: pd.Series) -> pd.DataFrame:
+    """Return one row per (position, code) of a ``;``-joined code column."""
+    codes = series.astype("string").fillna("").str.split(";").explode().str.strip()
+    codes = codes[codes.fillna("") != ""]
+    return pd.DataFrame({"position": codes.index, "code": codes.to_numpy()})
+
+
+def local_text(times: pd.Series, fmt: str = "%Y-%m-%d %H:%M:%S") -> pd.Series:
+    """Return Taipei local times as text (``2023-10-05 14:33:21``); missing stays missing."""
+    return as_time(times).dt.strftime(fmt).astype("string")
+
+
+def register_dataset(masker: Masker, dataset: Any) -> None:
+    """Register every identifier of a dataset with the masker, in a deterministic order.
+
+    Lookup subjects come first, in order of lookup time then lookup ID, then
+    the identifiers found in other kinds, in (kind, file, line) order. The
+    raw forms are registered too, so they are masked inside free text.
+    """
+    subjects = dataset.subjects
+    if not subjects.empty:
+        order = dataset.query_log[["lookup_id", "time"]].drop_duplicates("lookup_id")
+        ranked = subjects.merge(order, on="lookup_id", how="left").sort_values(
+            ["time", "lookup_id", "entity", "value"], kind="stable"
+        )
+        masker.register_frame(ranked)
+    identifiers = dataset.identifiers
+    if not identifiers.empty:
+        ranked = identifiers.sort_values(
+            ["kind", "source_file", "source_line", "field"], kind="stable"
+        )
+        masker.register_frame(ranked)
+
+
+def masked_subjects(dataset: Any, masker: Masker, sep: str = "; ") -> pd.Series:
+    """Return the masked subjects of each lookup, joined, indexed by ``lookup_id``."""
+    subjects = dataset.subjects
+    if subjects.empty:
+        return pd.Series([], dtype="string", name="subject")
+    distinct = subjects[["lookup_id", "entity", "value"]].drop_duplicates()
+    shown = masker.show_series(distinct["entity"], distinct["value"])
+    grouped = shown.groupby(distinct["lookup_id"].to_numpy(), sort=False).agg(sep.join)
+    return grouped.astype("string").rename("subject")
+
+
+def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
+    """Return an empty frame with these columns (object dtype)."""
+    return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
+
+
+def severity_max(values: pd.Series) -> str:
+    """Return the most serious severity among values (``none`` when empty)."""
+    ranks = values.map(SEVERITY_RANK).dropna()
+    if ranks.empty:
+        return "none"
+    return SEVERITIES[int(np.max(ranks.to_numpy()))]

@@ -1,0 +1,322 @@
+"""Drawing and exporting the link graph, every label through the masker.
+
+:func:`node_label` is the only way a node becomes text: the figure, the
+GraphML file and the i2 CSVs all call it, so none of them can show an
+identifier the masker hides.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import plotly.graph_objects as go
+
+from kit.export import write_csv
+from kit.mask import Masker
+from kit.schema import Entity
+
+__all__ = [
+    "EDGE_COLOURS",
+    "NODE_STYLE",
+    "export_graph",
+    "graph_figure",
+    "graph_layout",
+    "node_label",
+    "write_graphml",
+    "write_i2_csv",
+]
+
+NODE_STYLE: dict[str, tuple[str, str]] = {
+    "officer": ("square", "#2c3e50"),
+    "person": ("circle", "#e67e22"),
+    "vehicle": ("triangle-up", "#27ae60"),
+    "account": ("diamond", "#8e44ad"),
+    "phone": ("star", "#2980b9"),
+    "line_id": ("hexagon", "#16a085"),
+    "case": ("square-open", "#7f8c8d"),
+    "operation": ("cross", "#c0392b"),
+}
+"""Marker symbol and colour of each node type."""
+
+EDGE_COLOURS: dict[str, str] = {
+    "looked_up": "#95a5a6",
+    "contacted": "#3498db",
+    "sent_identifier": "#e74c3c",
+    "relation_of": "#e67e22",
+    "belongs_to": "#27ae60",
+    "party_of": "#7f8c8d",
+    "knew_of": "#c0392b",
+    "target_of": "#c0392b",
+}
+
+SUSPICIOUS_COLOUR = "#d62728"
+LAYOUT_SEED = 20231005
+"""Seed of the spring layout: the same graph is always drawn the same way."""
+
+
+def node_label(node: str, attrs: dict[str, Any], masker: Masker) -> str:
+    """Return the text shown for a node: masked identifiers, officer and case numbers as is.
+
+    Officer names (and names attached to identifiers) are masked as names.
+    """
+    kind = attrs.get("type", "")
+    value = str(attrs.get("value", node.split(":", 1)[-1]))
+    name = attrs.get("name")
+    has_name = name is not None and not (isinstance(name, float) and pd.isna(name)) and name != ""
+    if kind == "officer":
+        label = value
+    elif kind in ("case", "operation"):
+        label = value
+    else:
+        label = masker.show(str(attrs.get("entity", Entity.NAME)), value)
+    if has_name and attrs.get("entity") != Entity.NAME:
+        label = f"{label} {masker.show(Entity.NAME, str(name))}"
+    return label
+
+
+def graph_layout(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+    """Return stable node positions: a seeded spring layout of the nodes sorted by ID."""
+    simple = nx.Graph()
+    simple.add_nodes_from(sorted(graph.nodes))
+    simple.add_edges_from(sorted({(u, v) if u <= v else (v, u) for u, v in graph.edges()}))
+    if simple.number_of_nodes() == 0:
+        return {}
+    positions = nx.spring_layout(simple, seed=LAYOUT_SEED, k=None, iterations=60)
+    return {n: (round(float(p[0]), 6), round(float(p[1]), 6)) for n, p in positions.items()}
+
+
+def _time_text(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _edge_hover(u_label: str, v_label: str, attrs: dict[str, Any]) -> str:
+    parts = [f"{attrs.get('type', '')}: {u_label} → {v_label}", f"n={attrs.get('count', 0)}"]
+    first, last = _time_text(attrs.get("first")), _time_text(attrs.get("last"))
+    if first:
+        parts.append(f"{first} – {last}")
+    detail = attrs.get("detail")
+    if isinstance(detail, str) and detail:
+        parts.append(detail)
+    return "<br>".join(parts)
+
+
+def graph_figure(
+    graph: nx.MultiDiGraph, *, masker: Masker, highlight_suspicious: bool = True
+) -> go.Figure:
+    """Build the link-graph figure: typed nodes, typed edges, suspicious paths in red.
+
+    Parameters
+    ----------
+    graph
+        A graph of :func:`kit.views.graph.link_graph`.
+    masker
+        Masks every node label and hover text.
+    highlight_suspicious
+        Draw the edges that rest on suspicious lookups or flagged
+        communications thick and red on top of the others.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per edge type and per node type (legend), positions from
+        :func:`graph_layout` (stable for the same graph).
+
+    """
+    positions = graph_layout(graph)
+    labels = {n: node_label(n, graph.nodes[n], masker) for n in sorted(graph.nodes)}
+    fig = go.Figure()
+    edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
+    for kind, colour in EDGE_COLOURS.items():
+        chosen = [e for e in edges if e[3].get("type") == kind]
+        if not chosen:
+            continue
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for u, v, _, _ in chosen:
+            xs += [positions[u][0], positions[v][0], None]
+            ys += [positions[u][1], positions[v][1], None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"width": 1.2, "color": colour},
+                hoverinfo="skip",
+                name=kind,
+                legendgroup=f"edge-{kind}",
+            )
+        )
+        mid_x = [(positions[u][0] + positions[v][0]) / 2 for u, v, _, _ in chosen]
+        mid_y = [(positions[u][1] + positions[v][1]) / 2 for u, v, _, _ in chosen]
+        fig.add_trace(
+            go.Scatter(
+                x=mid_x,
+                y=mid_y,
+                mode="markers",
+                marker={"size": 4, "color": colour, "opacity": 0.4},
+                hovertext=[_edge_hover(labels[u], labels[v], a) for u, v, _, a in chosen],
+                hoverinfo="text",
+                name=kind,
+                legendgroup=f"edge-{kind}",
+                showlegend=False,
+            )
+        )
+    if highlight_suspicious:
+        hot = [e for e in edges if int(e[3].get("suspicious", 0) or 0) > 0]
+        if hot:
+            xs, ys = [], []
+            for u, v, _, _ in hot:
+                xs += [positions[u][0], positions[v][0], None]
+                ys += [positions[u][1], positions[v][1], None]
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line={"width": 3.5, "color": SUSPICIOUS_COLOUR},
+                    hoverinfo="skip",
+                    name="suspicious",
+                )
+            )
+    for kind, (symbol, colour) in NODE_STYLE.items():
+        nodes = [n for n in sorted(graph.nodes) if graph.nodes[n].get("type") == kind]
+        if not nodes:
+            continue
+        hover = []
+        for n in nodes:
+            extra = graph.nodes[n].get("watchlist")
+            hover.append(f"{kind}: {labels[n]}" + (f"<br>watchlist: {extra}" if extra else ""))
+        fig.add_trace(
+            go.Scatter(
+                x=[positions[n][0] for n in nodes],
+                y=[positions[n][1] for n in nodes],
+                mode="markers+text",
+                text=[labels[n] for n in nodes],
+                textposition="top center",
+                textfont={"size": 9},
+                marker={
+                    "symbol": symbol,
+                    "size": 14 if kind == "officer" else 11,
+                    "color": colour,
+                    "line": {
+                        "width": [2 if graph.nodes[n].get("watchlist") else 0 for n in nodes],
+                        "color": SUSPICIOUS_COLOUR,
+                    },
+                },
+                hovertext=hover,
+                hoverinfo="text",
+                name=kind,
+            )
+        )
+    fig.update_layout(
+        showlegend=True,
+        hovermode="closest",
+        plot_bgcolor="white",
+        height=640,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+    )
+    return fig
+
+
+def _export_frames(graph: nx.MultiDiGraph, masker: Masker) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (entities, links) with masked labels and export IDs ``n0``, ``n1`` …."""
+    nodes = sorted(graph.nodes)
+    ids = {n: f"n{i}" for i, n in enumerate(nodes)}
+    entities = pd.DataFrame(
+        {
+            "id": [ids[n] for n in nodes],
+            "type": [str(graph.nodes[n].get("type", "")) for n in nodes],
+            "label": [node_label(n, graph.nodes[n], masker) for n in nodes],
+            "watchlist": [str(graph.nodes[n].get("watchlist") or "") for n in nodes],
+        }
+    )
+    edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
+    links = pd.DataFrame(
+        {
+            "from": [ids[u] for u, _, _, _ in edges],
+            "to": [ids[v] for _, v, _, _ in edges],
+            "type": [str(a.get("type", k)) for _, _, k, a in edges],
+            "count": [int(a.get("count", 0)) for *_, a in edges],
+            "first": [_time_text(a.get("first")) for *_, a in edges],
+            "last": [_time_text(a.get("last")) for *_, a in edges],
+            "suspicious": [int(a.get("suspicious", 0) or 0) for *_, a in edges],
+            "detail": [masker.text(str(a.get("detail") or "")) or "" for *_, a in edges],
+            "rests_on": [str(a.get("rests_on") or "") for *_, a in edges],
+        }
+    )
+    return entities, links
+
+
+def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -> Path:
+    """Write the graph as GraphML for Gephi, identifiers masked; return the path.
+
+    Nodes get export IDs ``n0``, ``n1`` … (in node-ID order) and the
+    attributes ``type``, ``label`` (masked), ``watchlist``; edges ``type``,
+    ``count``, ``first``, ``last``, ``suspicious``, ``detail``,
+    ``rests_on`` (strings and integers only). See ``docs/graph_export.md``.
+    """
+    entities, links = _export_frames(graph, masker)
+    out = nx.MultiDiGraph()
+    for node_id, kind, label, watchlist in zip(
+        entities["id"], entities["type"], entities["label"], entities["watchlist"], strict=True
+    ):
+        out.add_node(node_id, type=kind, label=label, watchlist=watchlist)
+    for record in links.to_dict("records"):
+        row: dict[str, Any] = {str(k): v for k, v in record.items()}
+        out.add_edge(
+            row["from"],
+            row["to"],
+            key=f"{row['type']}",
+            type=row["type"],
+            count=int(row["count"]),
+            first=row["first"],
+            last=row["last"],
+            suspicious=int(row["suspicious"]),
+            detail=row["detail"],
+            rests_on=row["rests_on"],
+        )
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nx.write_graphml(out, target, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    return target
+
+
+def write_i2_csv(
+    graph: nx.MultiDiGraph,
+    entities_path: Path | str,
+    links_path: Path | str,
+    *,
+    masker: Masker,
+) -> list[Path]:
+    """Write the graph as two CSVs for i2 Analyst's Notebook import; return the paths.
+
+    ``entities``: ``id``, ``type``, ``label`` (masked), ``watchlist``;
+    ``links``: ``from``, ``to``, ``type``, ``count``, ``first``, ``last``,
+    ``suspicious``, ``detail``, ``rests_on``. UTF-8 with BOM, formulas
+    neutralised (:func:`kit.export.write_csv`). Column mapping in
+    ``docs/graph_export.md``.
+    """
+    entities, links = _export_frames(graph, masker)
+    return [
+        write_csv(entities.astype({"label": "string"}), Path(entities_path)),
+        write_csv(links, Path(links_path)),
+    ]
+
+
+def export_graph(graph: nx.MultiDiGraph, out_dir: Path | str, *, masker: Masker) -> list[Path]:
+    """Write ``graph.graphml``, ``graph_entities.csv`` and ``graph_links.csv`` into a folder."""
+    folder = Path(out_dir)
+    return [
+        write_graphml(graph, folder / "graph.graphml", masker=masker),
+        *write_i2_csv(
+            graph, folder / "graph_entities.csv", folder / "graph_links.csv", masker=masker
+        ),
+    ]
