@@ -15,7 +15,10 @@ from kit.schema import KINDS, LEDGER_COLUMNS, PROVENANCE
 
 TPE = "Asia/Taipei"
 HEADER = "作業時間,單位,使用者,IP,作業種類,查詢條件,實際查詢者,實際查詢單位,用途"
-ROW = "{t},臺中一分局,TC04521,10.1.1.1,戶役政-個人戶籍資料查詢,身分證號=A123456789,TC04521,臺中一分局,偵查犯罪"
+ROW = (
+    "{t},臺中一分局,TC04521,10.1.1.1,戶役政-個人戶籍資料查詢,"
+    "身分證號=A123456789,TC04521,臺中一分局,偵查犯罪"
+)
 
 
 def _write_xlsx(path: Path, sheets: dict[str, list[list[object]]]) -> None:
@@ -84,9 +87,11 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     (root / "log.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     # cp950 with a user-defined (造字) character: escaped, row kept, warning.
-    body = "員警編號,姓名,身分證號,手機\nTC1,王".encode("cp950") + b"\xfa\x40" + (
-        "明,A123456789,0912-345-678、0922333444\nTC2,李四,A123456788,\n"
-    ).encode("cp950")
+    body = (
+        "員警編號,姓名,身分證號,手機\nTC1,王".encode("cp950")
+        + b"\xfa\x40"
+        + ("明,A123456789,0912-345-678、0922333444\nTC2,李四,A123456788,\n").encode("cp950")
+    )
     (root / "officers.csv").write_bytes(body)
     # Wide roster in XLSX, plus an unrecognised sheet.
     _write_xlsx(
@@ -133,7 +138,8 @@ def test_messy_report(messy_ds) -> None:  # type: ignore[no-untyped-def]
     files = {f.path: f for f in messy_ds.report.files}
     log = files["log.csv"]
     assert log.encoding == "utf-8-sig"
-    assert (log.count("rows_read"), log.count("rows_loaded"), log.count("rows_rejected")) == (6, 2, 4)
+    counts = (log.count("rows_read"), log.count("rows_loaded"), log.count("rows_rejected"))
+    assert counts == (6, 2, 4)
     assert log.count("warnings") == 1  # A123456788 in line 7
     assert files["officers.csv"].encoding == "cp950"
     assert files["notes.csv"].status == "unrecognised"
@@ -224,7 +230,9 @@ def test_missing_required_columns_named_at_once(tmp_path: Path) -> None:
     [
         pytest.param(["作業時間", "使用者", "作業種類", "查詢條件"], "query_log", id="query-log"),
         pytest.param(["time", "USER", "Operation", "conditions"], "query_log", id="english"),
-        pytest.param(["ＩＰ", "作業 時間", "user", "作業種類", "查詢條件"], "query_log", id="fullwidth"),
+        pytest.param(
+            ["ＩＰ", "作業 時間", "user", "作業種類", "查詢條件"], "query_log", id="fullwidth"
+        ),
         pytest.param(["識別", "類別", "說明"], "watchlist", id="watchlist"),
         pytest.param(["識別", "所屬", "關係", "來源"], "identities", id="identities"),
         pytest.param(["車牌號碼", "類別"], "police_vehicles", id="vehicles"),
