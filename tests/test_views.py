@@ -1,0 +1,327 @@
+import itertools
+import json
+
+import networkx as nx
+import openpyxl
+import pandas as pd
+import pytest
+from views_fixtures import fake_assessment, small_dataset
+
+from kit.mask import Masker
+from kit.views import (
+    communications_table,
+    duty_heatmap,
+    evidence_table,
+    export_graph,
+    export_tables,
+    graph_figure,
+    link_graph,
+    lookup_table,
+    method_table,
+    officer_timeline,
+    subject_summary,
+    timeline_figure,
+    write_graphml,
+    write_i2_csv,
+)
+from kit.views.timeline_figure import GL_THRESHOLD, merge_intervals
+
+OFFICER = "TC04521"
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return small_dataset()
+
+
+@pytest.fixture(scope="module")
+def assessment(dataset):
+    return fake_assessment(dataset)
+
+
+@pytest.fixture(scope="module")
+def timeline(dataset, assessment):
+    return officer_timeline(dataset, assessment, OFFICER, masker=Masker())
+
+
+def test_timeline_holds_every_lookup_of_the_officer_once(dataset, timeline):
+    lookups = timeline[timeline["lane"] == "lookup"]
+    # five from his account, one from a colleague's account with him as actual querier
+    assert sorted(lookups["lookup_id"]) == sorted(dataset.query_log["lookup_id"])
+    assert lookups["lookup_id"].is_unique
+    proxy = lookups[lookups["source_line"] == "7"]
+    assert proxy["role"].tolist() == ["querier"]
+    assert timeline["time"].is_monotonic_increasing
+
+
+def test_timeline_of_the_account_owner_shows_lookups_made_by_others(dataset, assessment):
+    other = officer_timeline(dataset, assessment, "TC09999", masker=Masker())
+    rows = other[other["lane"] == "lookup"]
+    assert rows["role"].tolist() == ["account"]
+
+
+def test_timeline_period_end_date_is_inclusive(dataset, assessment):
+    part = officer_timeline(
+        dataset, assessment, OFFICER, "2023-10-06", "2023-10-06", masker=Masker()
+    )
+    lookups = part[part["lane"] == "lookup"]
+    assert len(lookups) == 4
+    assert (lookups["time"].dt.date.astype(str) == "2023-10-06").all()
+    # the night shift that started the day before overlaps the period and is kept whole
+    shifts = part[part["lane"] == "shift"]
+    assert "2023-10-05 22:00:00+08:00" in shifts["time"].astype(str).tolist()
+
+
+def test_shift_across_midnight_is_one_band(timeline):
+    night = timeline[(timeline["lane"] == "shift") & (timeline["label"] == "巡邏")].iloc[0]
+    assert str(night["time"]) == "2023-10-05 22:00:00+08:00"
+    assert str(night["end"]) == "2023-10-06 02:00:00+08:00"
+    fig = timeline_figure(timeline)
+    band = next(t for t in fig.data if t.fill == "toself" and t.name == "值勤時段")
+    xs = [x for x in band.x if x is not None]
+    assert "2023-10-05 22:00:00" in xs and "2023-10-06 02:00:00" in xs
+
+
+def test_merge_intervals_joins_touching_and_overlapping():
+    t = pd.to_datetime(
+        ["2023-01-01 08:00", "2023-01-01 12:00", "2023-01-01 11:00", "2023-01-02 08:00"]
+    )
+    e = pd.to_datetime(
+        ["2023-01-01 12:00", "2023-01-01 16:00", "2023-01-01 13:00", "2023-01-02 09:00"]
+    )
+    merged = merge_intervals(pd.Series(t), pd.Series(e))
+    assert len(merged) == 2
+    assert str(merged["end"].iloc[0]) == "2023-01-01 16:00:00"
+
+
+def test_timeline_figure_lanes_colours_and_slider(timeline):
+    fig = timeline_figure(timeline, lang="en")
+    names = {t.name for t in fig.data}
+    assert {"lookups: critical", "lookups: high", "communications", "out of station"} <= names
+    assert fig.layout.xaxis.rangeslider.visible
+    assert all(t.type == "scatter" for t in fig.data)
+    hover = " ".join(str(h) for t in fig.data if t.hovertext is not None for h in t.hovertext)
+    assert "BULK_ACCOUNTS" in hover and "〔A01〕" in hover
+
+
+def test_timeline_figure_switches_to_webgl_for_many_lookups(timeline):
+    lookups = timeline[timeline["lane"] == "lookup"]
+    many = pd.concat([lookups] * (GL_THRESHOLD // len(lookups) + 1), ignore_index=True)
+    fig = timeline_figure(pd.concat([timeline, many], ignore_index=True))
+    types = {t.type for t in fig.data if t.name and t.name.startswith("查詢")}
+    assert types == {"scattergl"}
+
+
+def test_duty_heatmap_marks_off_duty_cells(timeline):
+    fig = duty_heatmap(timeline, lang="en")
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    assert sum(sum(row) for row in heat.z) == 6
+    marks = next(t for t in fig.data if t.name == "lookups off duty")
+    # only the lookup on the day off (2023-10-07 09h) is outside an on-duty shift
+    assert list(zip(marks.x, marks.y, strict=True)) == [("2023-10-07", 9)]
+
+
+def _path_types(graph, path):
+    return [
+        {d["type"] for d in graph.get_edge_data(u, v).values()}
+        for u, v in itertools.pairwise(path)
+    ]
+
+
+def test_graph_case6_plate_owner_is_a_relation(dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    officer, plate, owner = "officer:TC04521", "vehicle:ABC1234", "person:A123456789"
+    assert "looked_up" in _path_types(graph, [officer, plate])[0]
+    assert "belongs_to" in _path_types(graph, [plate, owner])[0]
+    relation = graph.get_edge_data(officer, owner)["relation_of"]
+    assert relation["detail"] == "前配偶"
+    assert relation["rests_on"] == "relations:<frames>:2"
+    looked = graph.get_edge_data(officer, plate)["looked_up"]
+    assert looked["count"] == 2 and looked["suspicious"] == 2
+
+
+def test_graph_case2_account_sent_to_line_id(dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    officer = "officer:TC04521"
+    account, line = "account:8221234567890123", "line_id:fraud_boss88"
+    assert "looked_up" in _path_types(graph, [officer, account])[0]
+    sent = graph.get_edge_data(account, line)["sent_identifier"]
+    assert sent["rests_on"] == "communications:<frames>:2"
+    assert sent["suspicious"] == 1
+    assert graph.nodes[line]["watchlist"] == "詐欺嫌疑"
+    # the other account was not in the message
+    assert not graph.has_edge("account:8229876543210987", line)
+    assert graph.has_edge("account:8229876543210987", "case:1120012345")
+    assert graph.has_edge("phone:0933123456", "operation:OP1")
+    assert graph.has_edge(officer, "operation:OP1")
+
+
+def test_graph_by_subject_finds_who_looked_up_the_person_and_her_car(dataset, assessment):
+    graph = link_graph(dataset, assessment, subjects=["A123456789"])
+    assert graph.has_edge("officer:TC04521", "vehicle:ABC1234")
+    assert graph.has_edge("officer:TC04521", "person:A123456789")
+    assert "person:王小明" not in graph
+
+
+def test_graph_figure_is_stable_and_masked(dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    first = graph_figure(graph, masker=Masker()).to_json()
+    again = graph_figure(graph, masker=Masker()).to_json()
+    assert first == again
+    assert "ABC1234" not in first and "fraud_boss88" not in first
+    assert "suspicious" in {t.name for t in graph_figure(graph, masker=Masker()).data}
+
+
+def test_graphml_round_trips(tmp_path, dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    path = write_graphml(graph, tmp_path / "g.graphml", masker=Masker())
+    back = nx.read_graphml(path)
+    assert back.number_of_nodes() == graph.number_of_nodes()
+    assert back.number_of_edges() == graph.number_of_edges()
+    types = sorted(d["type"] for _, _, d in back.edges(data=True))
+    assert types == sorted(d["type"] for _, _, d in graph.edges(data=True))
+    counts = sorted(d["count"] for _, _, d in back.edges(data=True))
+    assert counts == sorted(d["count"] for _, _, d in graph.edges(data=True))
+    assert all(isinstance(d["count"], int) for _, _, d in back.edges(data=True))
+
+
+def test_i2_csv_columns(tmp_path, dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    entities, links = write_i2_csv(graph, tmp_path / "e.csv", tmp_path / "l.csv", masker=Masker())
+    e = pd.read_csv(entities, dtype=str, encoding="utf-8-sig")
+    links_frame = pd.read_csv(links, dtype=str, encoding="utf-8-sig")
+    assert list(e.columns[:3]) == ["id", "type", "label"]
+    assert list(links_frame.columns[:6]) == ["from", "to", "type", "count", "first", "last"]
+    assert set(links_frame["from"]) | set(links_frame["to"]) <= set(e["id"])
+    assert len(links_frame) == graph.number_of_edges()
+
+
+def test_lookup_table_counts_duty_and_register(dataset, assessment):
+    table = lookup_table(dataset, assessment, masker=Masker(), lang="en")
+    assert table["number"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert table["duty"].tolist() == ["值勤:巡邏", "值勤:巡邏"] + ["值勤:值班"] * 3 + [
+        "非值勤:休假"
+    ]
+    assert table["register"].tolist()[2:5] == ["外出 巡邏"] * 3
+    assert table["contact_after"].iloc[2].startswith("1 則")
+    assert table["identifiers_sent"].iloc[2].startswith("IDENTIFIER_SENT: communications")
+    zh = lookup_table(dataset, assessment, masker=Masker())
+    assert list(zh.columns[:3]) == ["編號", "時間", "使用帳號"]
+    assert len(zh.columns) == len(table.columns)
+
+
+def test_subject_and_communications_tables(dataset, assessment):
+    masker = Masker()
+    subjects = subject_summary(dataset, assessment, masker=masker, lang="en")
+    plate = subjects[subjects["entity"] == "plate"].iloc[0]
+    assert plate["lookups"] == 2 and plate["suspicious_lookups"] == 2
+    assert "FALSE_PURPOSE_TICKET" in plate["flags"]
+    comms = communications_table(dataset, assessment, masker=masker, lang="en")
+    assert comms["flags"].tolist() == ["WATCHLIST_CONTACT"]
+    assert comms["minutes_after"].tolist() == [10.0]
+    evidence = evidence_table(assessment, masker=masker, lang="en")
+    assert evidence["code"].tolist() == ["IDENTIFIER_SENT"]
+
+
+def test_method_table_lists_sources_parameters_and_versions(dataset, assessment):
+    table = method_table(
+        dataset, assessment, {"officer": OFFICER, "subject": "A123456789"}, masker=Masker()
+    )
+    values = dict(zip(table["細目"], table["內容"], strict=True))
+    assert values["time_zone"] == "Asia/Taipei"
+    assert values["officer"] == OFFICER
+    assert "A123456789" not in values["subject"]
+    assert "sha256=" in values["<frames>"]
+
+
+def _cell(value):
+    """Compare cells as text, numbers by value (43 in XLSX is 43.0 in CSV)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value) if value[:1].isdigit() and value.count(".") <= 1 else value
+    except ValueError:
+        return value
+
+
+def test_export_tables_csv_and_xlsx_agree(tmp_path, dataset, assessment):
+    masker = Masker()
+    tables = {
+        "lookups": lookup_table(dataset, assessment, masker=masker),
+        "formulas": pd.DataFrame({"text": ['=HYPERLINK("x")', "+1", "ok"], "n": [1, 2, 3]}),
+    }
+    paths = export_tables(tables, tmp_path)
+    assert [p.name for p in paths] == ["lookups.csv", "formulas.csv", "evidence.xlsx"]
+    workbook = openpyxl.load_workbook(paths[-1])
+    for name in tables:
+        sheet = workbook[name]
+        assert sheet.freeze_panes == "A2"
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
+        csv = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert rows == [[_cell(v) for v in row] for row in csv.to_numpy().tolist()]
+    cells = [c.value for c in workbook["formulas"]["A"]]
+    assert cells[1:3] == ['\'=HYPERLINK("x")', "'+1"]
+    assert all(c.data_type == "s" for c in workbook["formulas"]["A"])
+    again = export_tables(tables, tmp_path / "again")
+    assert again[-1].read_bytes() == paths[-1].read_bytes()
+
+
+def test_export_rejects_table_names_that_are_paths(tmp_path):
+    from kit.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        export_tables({"../x": pd.DataFrame()}, tmp_path)
+
+
+def _secrets(dataset):
+    values = set()
+    for frame in (dataset.subjects, dataset.identifiers):
+        for column in ("value", "raw"):
+            values |= {str(v) for v in frame[column].dropna() if len(str(v)) >= 3}
+    for column in ("name",):
+        values |= {str(v) for v in dataset.relations[column].dropna()}
+    return values
+
+
+def test_no_identifier_leaks_into_any_masked_output(tmp_path, dataset, assessment):
+    masker = Masker()
+    timeline = officer_timeline(dataset, assessment, OFFICER, masker=masker)
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    tables = {
+        "lookups": lookup_table(dataset, assessment, masker=masker),
+        "subjects": subject_summary(dataset, assessment, masker=masker),
+        "communications": communications_table(dataset, assessment, masker=masker),
+        "evidence": evidence_table(assessment, masker=masker),
+        "method": method_table(dataset, assessment, {"subject": "A123456789"}, masker=masker),
+        "timeline": timeline.astype({"time": "string", "end": "string"}),
+    }
+    paths = export_tables(tables, tmp_path / "tables")
+    paths += export_graph(graph, tmp_path, masker=masker)
+    texts = [p.read_bytes().decode("utf-8-sig") for p in paths if p.suffix != ".xlsx"]
+    workbook = openpyxl.load_workbook(tmp_path / "tables" / "evidence.xlsx")
+    texts.append(
+        json.dumps(
+            [[c for row in ws.iter_rows(values_only=True) for c in row] for ws in workbook],
+            ensure_ascii=False,
+            default=str,
+        )
+    )
+    for fig in (
+        timeline_figure(timeline),
+        duty_heatmap(timeline),
+        graph_figure(graph, masker=masker),
+    ):
+        # to_json escapes non-ASCII; decode it so Chinese names are scanned too
+        texts.append(json.dumps(json.loads(fig.to_json()), ensure_ascii=False))
+    secrets = _secrets(dataset)
+    assert "A123456789" in secrets and "fraud_boss88" in secrets and "王小美" in secrets
+    leaks = {s for s in secrets for t in texts if s.casefold() in t.casefold()}
+    assert leaks == set()
+
+
+def test_revealed_outputs_do_show_identifiers(dataset, assessment):
+    table = lookup_table(dataset, assessment, masker=Masker(reveal=True), lang="en")
+    assert "ABC1234" in table["subjects"].iloc[0]
