@@ -127,3 +127,74 @@ def test_list_and_show_cases_are_cheap_without_data(tmp_path: Path, template: Pa
     assert summary["officer"] == "TC1"
     with pytest.raises(CaseError, match="not a case folder"):
         show_case(tmp_path)
+
+
+def _write_data(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "log.csv").write_text(
+        "作業時間,單位,使用者,作業種類,查詢條件,用途\n"
+        "2023-03-01 10:00:00,第一分局,TC04521,車籍資料查詢,車牌號碼=ABC-1234,舉發交通違規\n"
+        "2023-03-01 23:00:00,第一分局,TC04521,戶役政-相片影像查詢,身分證號=A123456789,偵查犯罪\n"
+        "2023-03-01 23:30:00,第一分局,TC04521,刑案資料查詢,身分證號=B120000008,偵查犯罪\n"
+        "2023-03-02 02:00:00,第一分局,TC04521,車籍資料查詢,車牌號碼=XYZ-5678,其他:查看\n",
+        encoding="utf-8",
+    )
+    (folder / "officers.csv").write_text(
+        "員警編號,姓名,單位\nTC04521,王小明,第一分局\n", encoding="utf-8"
+    )
+    (folder / "roster.csv").write_text(
+        "日期,員警編號,單位,起,迄,勤務\n"
+        "2023-03-01,TC04521,第一分局,08:00,16:00,巡邏\n"
+        "2023-03-02,TC04521,第一分局,08:00,16:00,值班\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_show_case_progress_from_the_data(tmp_path: Path, template: Path) -> None:
+    from kit.case.case import case_lookups
+
+    data = _write_data(tmp_path / "data")
+    case_dir = new_case(
+        tmp_path / "cases" / "c", officer="TC04521", data=data, notebook=template
+    ).path
+    lookups = case_lookups(case_dir)
+    suspicious = lookups.loc[lookups["suspicious"], "lookup_id"].tolist()
+    assert len(suspicious) == 3
+    annotate(case_dir, suspicious[0], "confirmed", investigator="x")
+    annotate(case_dir, "f" * 32, "confirmed", investigator="x")  # a lookup not in the data
+    summary = show_case(case_dir)
+    assert summary["data_available"] is True
+    assert (summary["suspicious"], summary["reviewed"], summary["unreviewed"]) == (3, 1, 2)
+    assert summary["orphans"] == 1
+    table = list_cases(tmp_path / "cases", progress=True)
+    assert table.loc[0, "reviewed"] == 1 and table.loc[0, "suspicious"] == 3
+
+
+@pytest.mark.slow
+def test_prepared_case_notebook_runs_under_papermill(tmp_path: Path) -> None:
+    notebook = _parameter_notebook(tmp_path / "template.ipynb")
+    book = nbformat.read(notebook, as_version=4)
+    book.cells.append(
+        nbformat.v4.new_code_cell(
+            "import sys\nsys.path.insert(0, REPO)\n"
+            "from kit.case import show_case\n"
+            "summary = show_case(case_dir)\n"
+            "assert summary['officer'] == officer and summary['suspicious'] == 3, summary\n"
+            "print('SUSPICIOUS', summary['suspicious'])"
+        )
+    )
+    book.cells[0].source += f"\nREPO = {str(Path(__file__).resolve().parents[1])!r}"
+    nbformat.write(book, notebook)
+    data = _write_data(tmp_path / "data")
+    case = new_case(tmp_path / "c", officer="TC04521", data=data, notebook=notebook)
+    out = tmp_path / "run.ipynb"
+    papermill.execute_notebook(
+        str(case.path / NOTEBOOK_FILE),
+        str(out),
+        kernel_name="kit",
+        progress_bar=False,
+        cwd=str(case.path),
+    )
+    executed = nbformat.read(out, as_version=4)
+    assert "SUSPICIOUS 3" in executed.cells[-1].outputs[0]["text"]
