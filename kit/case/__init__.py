@@ -10,12 +10,22 @@ from kit.case.annotations import (
     Status,
     annotate,
     annotate_lookups,
+    copy_history,
     current_annotations,
     history,
     orphan_annotations,
     review_counts,
 )
-from kit.case.case import Case, list_cases, load_case, new_case, show_case
+from kit.case.case import (
+    Case,
+    CaseData,
+    case_data,
+    list_cases,
+    load_case,
+    new_case,
+    show_case,
+)
+from kit.case.panel import ReviewPanel, open_review_panel, review_panel
 from kit.case.review import ImportResult, export_review, import_review
 
 __all__ = [
@@ -24,12 +34,16 @@ __all__ = [
     "STATUSES",
     "Annotation",
     "Case",
+    "CaseData",
     "CaseError",
     "ImportResult",
     "ReviewError",
+    "ReviewPanel",
     "Status",
     "annotate",
     "annotate_lookups",
+    "case_data",
+    "copy_history",
     "current_annotations",
     "export_review",
     "history",
@@ -37,7 +51,9 @@ __all__ = [
     "list_cases",
     "load_case",
     "new_case",
+    "open_review_panel",
     "orphan_annotations",
     "review_counts",
+    "review_panel",
     "show_case",
 ]

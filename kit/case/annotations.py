@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -391,3 +392,19 @@ def orphan_annotations(case_dir: Path | str, lookup_ids: Iterable[str]) -> pd.Da
     known = pd.Index(pd.Series(list(lookup_ids), dtype="string").unique())
     orphan = ~current["lookup_id"].isin(known)
     return current[orphan.to_numpy()].reset_index(drop=True)
+
+
+def copy_history(case_dir: Path | str, out_dir: Path | str) -> Path:
+    """Copy the case's annotation history, byte for byte, into a bundle folder.
+
+    Returns the copy (``out_dir/annotations.jsonl``); an empty file when the
+    case has no annotation yet, so the bundle always says what was reviewed.
+    """
+    source = annotations_path(case_dir)
+    target = Path(out_dir) / ANNOTATIONS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.exists():
+        shutil.copyfile(source, target)
+    else:
+        target.write_bytes(b"")
+    return target

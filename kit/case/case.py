@@ -18,7 +18,7 @@ overwrites an existing one: the annotations are part of the evidence.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,11 +247,23 @@ def load_case(case_dir: Path | str) -> Case:
     return Case(path=folder, **{k: v for k, v in fields.items() if k in known})
 
 
-def case_lookups(case: Case | Path | str) -> pd.DataFrame:
-    """Assess the case's officer over the case's period and return the lookup table.
+@dataclass(frozen=True)
+class CaseData:
+    """A case's data, loaded once: the assessment of its officer and period, and the dataset."""
 
-    Reads the data or store named in ``case.yaml``; this is the slow part of
-    a case summary, so :func:`list_cases` only calls it when asked.
+    assessment: Any
+    dataset: Any
+
+
+DATASET_MARGIN = timedelta(days=1)
+"""Records read beyond the period from a store, so the lookups at its edges show their duty."""
+
+
+def case_data(case: Case | Path | str) -> CaseData:
+    """Load the case's data and assess its officer over its period.
+
+    Reads the store or data folder named in ``case.yaml`` (this is the slow
+    part of a case summary, so :func:`list_cases` only does it when asked).
 
     Raises
     ------
@@ -260,15 +272,26 @@ def case_lookups(case: Case | Path | str) -> pd.DataFrame:
 
     """
     found = case if isinstance(case, Case) else load_case(case)
+    start = date.fromisoformat(found.start) if found.start else None
+    end = date.fromisoformat(found.end) if found.end else None
+    dataset: Any
     source: Any
     if found.store is not None and Path(found.store).exists():
-        from kit.store import open_store
+        from kit.store import load_dataset, open_store
 
         source = open_store(Path(found.store))
+        dataset = load_dataset(
+            source,
+            start,
+            end,
+            officers=[found.officer],
+            margin_before=DATASET_MARGIN,
+            margin_after=DATASET_MARGIN,
+        )
     elif found.data is not None and Path(found.data).exists():
         from kit.load import load_folder
 
-        source = load_folder(Path(found.data))
+        source = dataset = load_folder(Path(found.data))
     else:
         raise CaseError(
             "the case's data is not available: check data/store in case.yaml",
@@ -276,10 +299,12 @@ def case_lookups(case: Case | Path | str) -> pd.DataFrame:
         )
     from kit.assess import assess
 
-    start = date.fromisoformat(found.start) if found.start else None
-    end = date.fromisoformat(found.end) if found.end else None
-    assessment = assess(source, start, end, officers=[found.officer])
-    return assessment.lookups
+    return CaseData(assess(source, start, end, officers=[found.officer]), dataset)
+
+
+def case_lookups(case: Case | Path | str) -> pd.DataFrame:
+    """Return the lookup table (``kit screen`` columns) of the case's officer and period."""
+    return pd.DataFrame(case_data(case).assessment.lookups)
 
 
 def _annotation_counts(case_dir: Path) -> dict[str, int]:

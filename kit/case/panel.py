@@ -353,3 +353,35 @@ def review_panel(
 
     """
     return ReviewPanel(case_dir, assessment, dataset, masker=masker, investigator=investigator)
+
+
+def open_review_panel(
+    case_dir: Path | str, *, reveal: bool = False, investigator: str | None = None
+) -> ReviewPanel:
+    """Load a case's data and return its review panel (one call for a notebook cell).
+
+    Parameters
+    ----------
+    case_dir
+        The case folder.
+    reveal
+        Show identifiers in full (default: masked with pseudonyms).
+    investigator
+        Who reviews (default: the case's investigator).
+
+    Returns
+    -------
+    ReviewPanel
+        The panel over the case's unreviewed suspicious lookups.
+
+    """
+    from kit.case.case import case_data
+
+    found = case_data(case_dir)
+    return ReviewPanel(
+        case_dir,
+        found.assessment,
+        found.dataset,
+        masker=Masker(reveal=reveal),
+        investigator=investigator,
+    )
