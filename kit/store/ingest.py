@@ -11,6 +11,7 @@ folder), so memory stays bounded by the batch, not by the folder.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -27,6 +28,8 @@ from kit.dataset import Dataset, FileReport, IngestReport, SheetReport
 from kit.errors import DataFolderError, StoreError
 from kit.export import write_csv
 from kit.load import load_folder
+from kit.load.kinds import detect_kind
+from kit.load.read import decode
 from kit.store.append import Appender
 from kit.store.layout import (
     DATASETS,
@@ -45,8 +48,13 @@ from kit.store.layout import (
     write_parquet,
 )
 
-BATCH_BYTES = 256 * 1024 * 1024
-"""Files are loaded in batches of about this many bytes, to bound memory."""
+BATCH_BYTES = 64 * 1024 * 1024
+"""Files are loaded in batches of about this many bytes, to bound memory.
+
+The loader holds a batch in memory several times over (text, cells, typed
+columns); 64 MiB of CSV (about half a million lookups) stays near 1.5 GiB.
+"""
+HEADER_BYTES = 64 * 1024
 
 COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
 
@@ -156,20 +164,37 @@ def _data_files(data_dir: Path) -> list[Path]:
     )
 
 
+def _is_query_log_csv(path: Path) -> bool:
+    """Whether a file is a CSV whose header row is a query log's (read from its first bytes)."""
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(HEADER_BYTES)
+    lines = decode(head).text.splitlines()
+    if not lines:
+        return False
+    header = next(csv.reader([lines[0]]), [])
+    return detect_kind(header).kind == "query_log"
+
+
 def _batches(data_dir: Path, batch_bytes: int) -> list[list[Path]]:
     """Group the folder's files into batches of about ``batch_bytes``.
 
-    Files smaller than an eighth of a batch (rosters, registers and other
-    small kinds) all go in the first batch, with the first large files, so
-    that every batch holds at least one large file or the small ones.
+    Large query-log CSV files (an eighth of a batch or more) are spread over
+    batches; every other file (the small kinds, XLSX) goes in the first
+    batch, so each batch holds a query log, as :func:`kit.load.load_folder`
+    requires.
     """
     files = _data_files(data_dir)
-    small = [p for p in files if p.stat().st_size < batch_bytes // 8]
-    large = [p for p in files if p.stat().st_size >= batch_bytes // 8]
-    batches: list[list[Path]] = [small]
-    size = sum(p.stat().st_size for p in small)
-    for path in large:
-        if size >= batch_bytes and batches[-1]:
+    if sum(p.stat().st_size for p in files) <= batch_bytes:
+        return [files] if files else []
+    large = [p for p in files if p.stat().st_size >= batch_bytes // 8 and _is_query_log_csv(p)]
+    chosen = set(large)
+    first = [p for p in files if p not in chosen]
+    batches: list[list[Path]] = [first]
+    size = sum(p.stat().st_size for p in first)
+    for number, path in enumerate(large):
+        if size >= batch_bytes and number > 0:
             batches.append([])
             size = 0
         batches[-1].append(path)
