@@ -45,8 +45,8 @@ def to_us(series: pd.Series) -> np.ndarray:
     """Return tz-aware times as int64 UTC microseconds (``NAT`` where missing)."""
     if len(series) == 0:
         return np.zeros(0, dtype=np.int64)
-    values = pd.to_datetime(series, utc=True).dt.as_unit("us")
-    return np.asarray(values.values.view("int64"), dtype=np.int64)
+    values = pd.to_datetime(series, utc=True).dt.tz_convert(None).dt.as_unit("us")
+    return np.asarray(values.to_numpy().view("int64"), dtype=np.int64)
 
 
 def local_day(us: np.ndarray) -> np.ndarray:
