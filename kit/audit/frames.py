@@ -80,7 +80,7 @@ def _as_bool(series: pd.Series) -> pd.Series:
     return _text(series).str.strip().str.lower().isin(["true", "1", "yes"]).astype(bool)
 
 
-def assessed_lookups(assessment_or_lookups: Any) -> pd.DataFrame:
+def assessed_lookups(assessment_or_lookups: Any, *, assessed: bool = True) -> pd.DataFrame:
     """Return the assessed lookups with a tz-aware ``time``, folded ``unit`` and risk columns.
 
     Added columns: ``is_suspicious``, ``is_flagged``, ``is_unexplained`` (booleans)
@@ -92,6 +92,10 @@ def assessed_lookups(assessment_or_lookups: Any) -> pd.DataFrame:
     assessment_or_lookups
         An ``Assessment`` (its ``lookups`` are used) or a table with the
         ``kit screen`` columns.
+    assessed
+        False accepts a plain query log (``lookup_id``, ``time``, ``user``,
+        ``unit``): it then counts as unflagged and unexplained, which only
+        volume counts may rely on.
 
     Raises
     ------
@@ -102,12 +106,16 @@ def assessed_lookups(assessment_or_lookups: Any) -> pd.DataFrame:
     lookups = getattr(assessment_or_lookups, "lookups", assessment_or_lookups)
     if not isinstance(lookups, pd.DataFrame):
         raise SchemaError("expected an assessment or a table of assessed lookups")
-    missing = tuple(c for c in _NEEDED if c not in lookups.columns)
+    needed = _NEEDED if assessed else _NEEDED[:4]
+    missing = tuple(c for c in needed if c not in lookups.columns)
     if missing:
         raise SchemaError(
             "the assessed lookups lack columns: " + ", ".join(missing), missing=missing
         )
     out = lookups.copy()
+    for column in _NEEDED[4:]:
+        if column not in out.columns:
+            out[column] = pd.Series("", index=out.index, dtype="string")
     time = out["time"]
     if not isinstance(time.dtype, pd.DatetimeTZDtype):
         time = pd.to_datetime(time.astype("string"), utc=True, format="ISO8601")
@@ -128,9 +136,9 @@ def assessed_lookups(assessment_or_lookups: Any) -> pd.DataFrame:
     return out
 
 
-def month_lookups(assessment_or_lookups: Any, month: str) -> pd.DataFrame:
+def month_lookups(assessment_or_lookups: Any, month: str, *, assessed: bool = True) -> pd.DataFrame:
     """Return the assessed lookups (see :func:`assessed_lookups`) whose time falls in ``month``."""
-    lookups = assessed_lookups(assessment_or_lookups)
+    lookups = assessed_lookups(assessment_or_lookups, assessed=assessed)
     start, end = month_bounds(month)
     inside = (lookups["time"] >= start) & (lookups["time"] < end)
     return lookups.loc[inside].reset_index(drop=True)

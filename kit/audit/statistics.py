@@ -234,8 +234,9 @@ def monthly_statistics(
     month
         ``"YYYY-MM"``.
     previous_assessment
-        An assessment covering the previous month, for the month-over-month
-        change (None: the change columns are empty).
+        An assessment covering the previous month, or just its query log
+        (``lookup_id``, ``time``, ``user``, ``unit``: only volumes are compared),
+        for the month-over-month change (None: the change columns are empty).
     units
         Restrict every table to these units (e.g. the units under the
         auditing unit, ``AuditSample.units["unit"]``); None: all.
@@ -255,7 +256,7 @@ def monthly_statistics(
     officers = officers_in_service(dataset, month)
     previous = None
     if previous_assessment is not None:
-        previous = month_lookups(previous_assessment, _previous_month(month))
+        previous = month_lookups(previous_assessment, _previous_month(month), assessed=False)
     if units is not None:
         keep = set(pd.Series(list(units), dtype="string"))
         lookups = lookups.loc[lookups["unit"].isin(keep)].reset_index(drop=True)
