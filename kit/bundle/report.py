@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,9 @@ from kit.bundle.manifest import PLACEHOLDER, kit_version
 from kit.errors import ConfigError
 
 LANGS: tuple[str, ...] = ("zh-TW", "en")
+
+REPORT_MAX_ROWS = 2000
+"""Rows of one table printed in the report at most; the CSV in ``tables/`` is always complete."""
 
 SECTIONS: dict[str, dict[str, str]] = {
     "scope": {"zh-TW": "調查範圍與授權", "en": "Scope and authority"},
@@ -162,6 +165,9 @@ class Html:
 
     text: str
 
+    def __repr__(self) -> str:
+        return f"<report HTML, {len(self.text)} characters>"
+
     def _repr_html_(self) -> str:
         return self.text
 
@@ -173,10 +179,14 @@ class FigureOutput:
     figure_json: str
     html: str
 
+    def __repr__(self) -> str:
+        return "<report figure>"
+
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
         return {
             "application/vnd.plotly.v1+json": json.loads(self.figure_json),
             "text/html": self.html,
+            "text/plain": repr(self),
         }
 
 
@@ -294,8 +304,15 @@ class Report:
             )
         )
 
-    def tables(self, tables: Mapping[str, pd.DataFrame], *, max_rows: int | None = None) -> Html:
-        """Return several tables, each captioned with its bundle file name."""
+    def tables(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        *,
+        names: Sequence[str] | None = None,
+        max_rows: int | None = None,
+    ) -> Html:
+        """Return several tables (``names`` of them, default all), captioned with their files."""
+        chosen = {n: tables[n] for n in names} if names is not None else dict(tables)
         parts = [
             table_html(
                 frame,
@@ -304,7 +321,7 @@ class Report:
                 file_name=f"tables/{name}.csv",
                 lang=self.lang,
             )
-            for name, frame in tables.items()
+            for name, frame in chosen.items()
         ]
         return Html("\n".join(parts))
 
