@@ -100,8 +100,16 @@ def test_timeline_figure_lanes_colours_and_slider(timeline):
     assert {"lookups: critical", "lookups: high", "communications", "out of station"} <= names
     assert fig.layout.xaxis.rangeslider.visible
     assert all(t.type == "scatter" for t in fig.data)
-    hover = " ".join(str(h) for t in fig.data if t.hovertext is not None for h in t.hovertext)
-    assert "BULK_ACCOUNTS" in hover and "〔A01〕" in hover
+    custom = " ".join(
+        str(cell)
+        for t in fig.data
+        if t.customdata is not None
+        for row in t.customdata
+        for cell in row
+    )
+    assert "BULK_ACCOUNTS" in custom and "〔A01〕" in custom
+    critical = next(t for t in fig.data if t.name == "lookups: critical")
+    assert "flags: %{customdata[4]}" in critical.hovertemplate
 
 
 def test_timeline_figure_switches_to_webgl_for_many_lookups(timeline):
@@ -124,8 +132,7 @@ def test_duty_heatmap_marks_off_duty_cells(timeline):
 
 def _path_types(graph, path):
     return [
-        {d["type"] for d in graph.get_edge_data(u, v).values()}
-        for u, v in itertools.pairwise(path)
+        {d["type"] for d in graph.get_edge_data(u, v).values()} for u, v in itertools.pairwise(path)
     ]
 
 

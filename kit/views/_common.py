@@ -184,8 +184,22 @@ def masked_subjects(dataset: Any, masker: Masker, sep: str = "; ") -> pd.Series:
         return pd.Series([], dtype="string", name="subject")
     distinct = subjects[["lookup_id", "entity", "value"]].drop_duplicates()
     shown = masker.show_series(distinct["entity"], distinct["value"])
-    grouped = shown.groupby(distinct["lookup_id"].to_numpy(), sort=False).agg(sep.join)
+    grouped = group_join(distinct["lookup_id"], shown, sep)
     return grouped.astype("string").rename("subject")
+
+
+def group_join(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:
+    """Join the values of each key in order of appearance (one pass, no per-group pandas call).
+
+    ``keys`` may hold tuples; missing values are skipped. Returns a series
+    indexed by the distinct keys in order of first appearance.
+    """
+    joined: dict[Any, list[str]] = {}
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        joined.setdefault(key, []).append(str(value))
+    return pd.Series({k: sep.join(v) for k, v in joined.items()}, dtype="object")
 
 
 def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:

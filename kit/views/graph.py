@@ -116,9 +116,16 @@ def _refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     ).astype("string")
 
 
-def _join_unique(values: pd.Series) -> str:
-    seen = dict.fromkeys(v for v in values.dropna().astype(str) for v in v.split(";") if v)
-    return ";".join(seen)
+def _joined(edges: pd.DataFrame, column: str) -> pd.Series:
+    """Return per (source, target) the distinct ``;``-items of a column, in first-seen order."""
+    items = edges[["source", "target", column]].dropna()
+    items = items.assign(**{column: items[column].astype(str).str.split(";")}).explode(column)
+    items = items[items[column].fillna("") != ""].drop_duplicates()
+    keys = list(zip(items["source"].tolist(), items["target"].tolist(), strict=True))
+    joined: dict[tuple[str, str], list[str]] = {}
+    for key, value in zip(keys, items[column].tolist(), strict=True):
+        joined.setdefault(key, []).append(value)
+    return pd.Series({k: ";".join(v) for k, v in joined.items()}, dtype="object")
 
 
 def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
@@ -137,9 +144,11 @@ def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
         last=("time", "max"),
         suspicious=("suspicious", "sum"),
     )
-    refs = grouped["ref"].agg(_join_unique)
-    details = grouped["detail"].agg(_join_unique)
-    summary = summary.assign(rests_on=refs, detail=details).reset_index()
+    summary = summary.reset_index()
+    pairs = pd.MultiIndex.from_frame(summary[["source", "target"]])
+    refs, details = _joined(edges, "ref"), _joined(edges, "detail")
+    summary["rests_on"] = refs.reindex(pairs).fillna("").to_numpy() if len(refs) else ""
+    summary["detail"] = details.reindex(pairs).fillna("").to_numpy() if len(details) else ""
     columns = [
         summary[c].tolist()
         for c in ("source", "target", "count", "first", "last", "rests_on", "suspicious", "detail")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -77,14 +78,56 @@ def node_label(node: str, attrs: dict[str, Any], masker: Masker) -> str:
     return label
 
 
+SPRING_LIMIT = 400
+"""Graphs with more nodes than this get the ring layout (a spring layout of thousands
+of nodes is slow and unreadable, and networkx would need SciPy for it)."""
+
+_RING_ORDER = ("officer", "operation", "case", "person", "vehicle", "phone", "line_id", "account")
+
+
+def _ring_layout(nodes: list[str], types: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Officers in the middle, each further node type on its own ring, nodes by ID."""
+    positions: dict[str, tuple[float, float]] = {}
+    radius = 0.0
+    for kind in (*_RING_ORDER, ""):
+        ring = [
+            n
+            for n in nodes
+            if types.get(n, "") == kind or (kind == "" and types.get(n, "") not in _RING_ORDER)
+        ]
+        if not ring:
+            continue
+        if radius == 0.0 and len(ring) == 1:
+            positions[ring[0]] = (0.0, 0.0)
+            radius = 1.0
+            continue
+        radius += 1.0
+        angles = np.linspace(0.0, 2.0 * np.pi, num=len(ring), endpoint=False)
+        for node, angle in zip(ring, angles, strict=True):
+            positions[node] = (
+                round(float(radius * np.cos(angle)), 6),
+                round(float(radius * np.sin(angle)), 6),
+            )
+    return positions
+
+
 def graph_layout(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
-    """Return stable node positions: a seeded spring layout of the nodes sorted by ID."""
-    simple = nx.Graph()
-    simple.add_nodes_from(sorted(graph.nodes))
-    simple.add_edges_from(sorted({(u, v) if u <= v else (v, u) for u, v in graph.edges()}))
-    if simple.number_of_nodes() == 0:
+    """Return stable node positions for the same graph.
+
+    Up to :data:`SPRING_LIMIT` nodes: a seeded spring layout of the nodes
+    sorted by ID; above it, a deterministic ring layout (officers in the
+    middle, one ring per node type).
+    """
+    nodes = sorted(graph.nodes)
+    if not nodes:
         return {}
-    positions = nx.spring_layout(simple, seed=LAYOUT_SEED, k=None, iterations=60)
+    if len(nodes) > SPRING_LIMIT:
+        types = {n: str(graph.nodes[n].get("type", "")) for n in nodes}
+        return _ring_layout(nodes, types)
+    simple = nx.Graph()
+    simple.add_nodes_from(nodes)
+    simple.add_edges_from(sorted({(u, v) if u <= v else (v, u) for u, v in graph.edges()}))
+    positions = nx.spring_layout(simple, seed=LAYOUT_SEED, iterations=60)
     return {n: (round(float(p[0]), 6), round(float(p[1]), 6)) for n, p in positions.items()}
 
 

@@ -24,6 +24,7 @@ from kit.schema import TIMEZONE
 from kit.views._common import (
     AssessmentLike,
     as_time,
+    group_join,
     local_text,
     querier,
     register_dataset,
@@ -220,7 +221,7 @@ def _sent(assessment: AssessmentLike, lookups: pd.DataFrame, masker: Masker) -> 
         + rows["rests_on"].astype("string").fillna("")
         + (" (" + masker.text_series(rows["reason"]) + ")").fillna("")
     )
-    joined = line.groupby(rows["lookup_id"].to_numpy()).agg(" | ".join)
+    joined = group_join(rows["lookup_id"], line, " | ")
     return lookups["lookup_id"].map(joined).astype("string")
 
 
@@ -235,7 +236,7 @@ def _masked_subject_column(dataset: Any, lookups: pd.DataFrame, masker: Masker) 
         + ":"
         + masker.show_series(distinct["entity"], distinct["value"])
     )
-    joined = shown.groupby(distinct["lookup_id"].to_numpy(), sort=False).agg(";".join)
+    joined = group_join(distinct["lookup_id"], shown)
     return lookups["lookup_id"].map(joined).astype("string")
 
 
@@ -327,23 +328,32 @@ def subject_summary(
         last=("time", "max"),
         suspicious_lookups=("suspicious", "sum"),
     )
-    officers = grouped["querier"].agg(lambda s: ";".join(sorted(set(s.dropna().astype(str)))))
+    pairs = rows[["entity", "value", "querier"]].drop_duplicates().sort_values("querier")
+    officers = group_join(
+        pd.Series(list(zip(pairs["entity"], pairs["value"], strict=True))), pairs["querier"]
+    )
     codes = split_codes(rows["flags"].reset_index(drop=True))
     flagged = rows.reset_index(drop=True).iloc[codes["position"].to_numpy()]
-    flag_sets = (
-        pd.DataFrame(
-            {
-                "entity": flagged["entity"].to_numpy(),
-                "value": flagged["value"].to_numpy(),
-                "code": codes["code"].to_numpy(),
-            }
-        )
-        .drop_duplicates()
-        .sort_values("code")
-        .groupby(["entity", "value"])["code"]
-        .agg(";".join)
+    flag_rows = pd.DataFrame(
+        {
+            "entity": flagged["entity"].to_numpy(),
+            "value": flagged["value"].to_numpy(),
+            "code": codes["code"].to_numpy(),
+        }
+    )
+    flag_rows = flag_rows.drop_duplicates().sort_values("code", kind="stable")
+    flag_sets = group_join(
+        pd.Series(list(zip(flag_rows["entity"], flag_rows["value"], strict=True))),
+        flag_rows["code"],
     )
     summary = summary.reset_index()
+    keys = pd.MultiIndex.from_frame(summary[["entity", "value"]])
+
+    def by_subject(joined: pd.Series) -> pd.Series:
+        if joined.empty:
+            return pd.Series(pd.NA, index=summary.index, dtype="string")
+        return pd.Series(joined.reindex(keys).to_numpy(), index=summary.index, dtype="string")
+
     table = pd.DataFrame(
         {
             "subject": masker.show_series(summary["entity"], summary["value"]),
@@ -351,15 +361,9 @@ def subject_summary(
             "lookups": summary["lookups"].astype(np.int64),
             "first": local_text(summary["first"]),
             "last": local_text(summary["last"]),
-            "officers": text(officers.reset_index(drop=True)),
+            "officers": by_subject(officers),
             "suspicious_lookups": summary["suspicious_lookups"].astype(np.int64),
-            "flags": text(
-                pd.Series(
-                    flag_sets.reindex(
-                        pd.MultiIndex.from_frame(summary[["entity", "value"]])
-                    ).to_numpy()
-                )
-            ),
+            "flags": by_subject(flag_sets),
         }
     ).sort_values(["first", "subject"], kind="stable")
     return localise(table.reset_index(drop=True), lang)

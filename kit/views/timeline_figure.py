@@ -154,13 +154,36 @@ def _segments(
 
 
 def _hover(rows: pd.DataFrame, words: dict[str, str], fields: tuple[str, ...]) -> pd.Series:
-    out = words["time"] + ": " + rows["time"].dt.strftime("%Y-%m-%d %H:%M:%S").astype("string")
-    out = out + ("<br>" + rows["label"].astype("string")).fillna("")
+    """Return the masked hover text of interval segments (shifts, register)."""
+    label = rows["label"].astype("string")
+    stamp = rows["time"].dt.strftime("%Y-%m-%d %H:%M:%S").astype("string")
+    out = words["time"] + ": " + stamp + ("<br>" + label).fillna("")
     for field in fields:
         name = words.get(field, field)
         out = out + ("<br>" + name + ": " + rows[field].astype("string")).fillna("")
     source = rows["source_file"].astype("string") + ":" + rows["source_line"].astype("string")
     return (out + ("<br>" + words["source"] + ": " + source).fillna("")).astype("string")
+
+
+def _custom(
+    rows: pd.DataFrame, words: dict[str, str], fields: tuple[str, ...]
+) -> tuple[np.ndarray, str]:
+    """Return (customdata, hovertemplate) for markers: field names written once per trace.
+
+    Lines with an empty value show the name with nothing after it, which
+    keeps the figure small (a label per point would be repeated 10,000 times).
+    """
+    source = (
+        rows["source_file"].astype("string") + ":" + rows["source_line"].astype("string")
+    ).fillna("")
+    columns = [rows["label"].astype("string").fillna("")]
+    columns += [rows[f].astype("string").fillna("") for f in fields]
+    columns.append(source)
+    data = np.column_stack([c.to_numpy(dtype=object) for c in columns])
+    lines = ["%{x}", "%{customdata[0]}"]
+    lines += [f"{words.get(f, f)}: %{{customdata[{i + 1}]}}" for i, f in enumerate(fields)]
+    lines.append(f"{words['source']}: %{{customdata[{len(fields) + 1}]}}")
+    return data, "<br>".join(lines) + "<extra></extra>"
 
 
 def _closed_ends(timeline: pd.DataFrame) -> pd.Series:
@@ -251,11 +274,12 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
 
     lookups = timeline[timeline["lane"] == "lookup"]
     scatter = go.Scattergl if len(lookups) > GL_THRESHOLD else go.Scatter
-    hover_fields = ("system", "purpose", "subject", "flags", "explanations", "detail")
+    hover_fields = ("system", "purpose", "subject", "flags", "explanations")
     for severity in SEVERITIES:
         chosen = lookups[lookups["severity"].fillna("none") == severity]
         if chosen.empty:
             continue
+        custom, template = _custom(chosen, words, hover_fields)
         fig.add_trace(
             scatter(
                 x=_local(chosen["time"]),
@@ -266,8 +290,8 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
                     "size": 6 if severity == "none" else 9,
                     "symbol": "circle" if severity in ("none", "low") else "diamond",
                 },
-                hovertext=_hover(chosen, words, hover_fields).to_numpy(dtype=object),
-                hoverinfo="text",
+                customdata=custom,
+                hovertemplate=template,
                 name=f"{words['lookup']}: {words[severity]}",
             )
         )
@@ -289,14 +313,15 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
         fields = (
             ("subject", "flags", "detail") if lane == "communication" else ("subject", "detail")
         )
+        custom, template = _custom(rows, words, fields)
         fig.add_trace(
             scatter(
                 x=_local(rows["time"]),
                 y=np.full(len(rows), ypos[lane]),
                 mode="markers",
                 marker={"color": colours, "size": 9, "symbol": symbol},
-                hovertext=_hover(rows, words, fields).to_numpy(dtype=object),
-                hoverinfo="text",
+                customdata=custom,
+                hovertemplate=template,
                 name=words[lane],
             )
         )
