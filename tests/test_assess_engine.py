@@ -1,0 +1,217 @@
+"""Registry, configuration, range independence and the screen files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from test_assess_helpers import CITIZEN, dataset, lookup, shift
+
+from kit.assess import REGISTRY, RuleKind, Severity, assess, load_config, screen
+from kit.assess.config import RULES_FILE
+from kit.assess.engine import LOOKUP_COLUMNS
+from kit.assess.registry import Registry, RuleResult, empty_hits, flag
+from kit.errors import ConfigError
+
+
+def test_registry_refuses_duplicate_codes() -> None:
+    registry = Registry()
+
+    def rule(ctx: Any) -> RuleResult:
+        return RuleResult(empty_hits())
+
+    flag("X_TEST", Severity.LOW, rule="r", source="s", needs=(), registry=registry)(rule)
+    with pytest.raises(ValueError, match="X_TEST"):
+        flag("X_TEST", Severity.HIGH, rule="r", source="s", needs=(), registry=registry)(rule)
+
+
+def test_registry_holds_the_whole_catalogue() -> None:
+    explanations = {r.code for r in REGISTRY.of_kind(RuleKind.EXPLANATION)}
+    flags = {r.code for r in REGISTRY.of_kind(RuleKind.FLAG)}
+    on_comms = {r.code for r in REGISTRY.of_kind(RuleKind.COMMUNICATION)}
+    assert explanations == {
+        "EXPL_CASE",
+        "EXPL_CASE_NO",
+        "EXPL_TICKET",
+        "EXPL_WORKLOG",
+        "EXPL_PROXY_RECORDED",
+        "EXPL_DUTY_CHECK",
+    }
+    assert len(flags) == 21 and on_comms == {"TIPOFF", "WATCHLIST_CONTACT"}
+    assert REGISTRY["IDENTIFIER_SENT"].severity is Severity.CRITICAL
+    assert all(r.rule and r.source for r in REGISTRY.values())
+
+
+def test_rules_file_repeats_the_documented_defaults() -> None:
+    config = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    for code, params in config["rules"].items():
+        assert params == REGISTRY[code].thresholds, code
+    for code, rule in REGISTRY.items():
+        if rule.thresholds:
+            assert code in config["rules"], code
+    assert config["severity_weights"] == {s.value: s.weight for s in Severity}
+
+
+@pytest.mark.parametrize(
+    ("name", "override", "key"),
+    [
+        ("unknown section", {"thresholds": {}}, "thresholds"),
+        ("unknown rule", {"rules": {"NOT_A_RULE": {"x": 1}}}, "rules.NOT_A_RULE"),
+        (
+            "unknown threshold",
+            {"rules": {"CONCURRENT_IP": {"hours": 1}}},
+            "rules.CONCURRENT_IP.hours",
+        ),
+        (
+            "negative value",
+            {"rules": {"CONCURRENT_IP": {"minutes": -1}}},
+            "rules.CONCURRENT_IP.minutes",
+        ),
+        (
+            "text value",
+            {"rules": {"BULK_ACCOUNTS": {"accounts": "ten"}}},
+            "rules.BULK_ACCOUNTS.accounts",
+        ),
+        ("unknown severity", {"severity_weights": {"huge": 5}}, "severity_weights.huge"),
+    ],
+)
+def test_bad_configuration_names_the_key(name: str, override: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(override)
+    assert error.value.column == key, name
+    assert key in str(error.value)
+
+
+def test_configuration_file_override(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  ODD_HOURS: {end_hour: 7}\nseverity_weights: {low: 2}\n", encoding="utf-8"
+    )
+    config = load_config(path)
+    assert config.thresholds["ODD_HOURS"] == {"start_hour": 0, "end_hour": 7}
+    result = assess(dataset([lookup("2023-10-05 06:30:00")]), config=path)
+    assert result.lookups["flags"].iloc[0] == "ODD_HOURS"
+    assert result.lookups["score"].iloc[0] == 2
+
+
+def test_output_columns_in_order() -> None:
+    result = assess(dataset([lookup("2023-10-05 10:00:00")]))
+    assert tuple(result.lookups.columns) == LOOKUP_COLUMNS
+    assert str(result.lookups["time"].dt.tz) == "Asia/Taipei"
+    assert result.lookups["subjects"].iloc[0] == "plate:ABC1234"
+    assert list(result.checks.columns) == ["code", "kind", "severity", "checked", "not_checked"]
+
+
+# --- range independence -----------------------------------------------------------
+
+
+def _agency() -> Any:
+    """Three months of one officer's lookups, with repeats, baselines and messages after."""
+    rows, roster = [], []
+    for day in pd.date_range("2023-08-01", "2023-10-31", freq="D"):
+        date = day.strftime("%Y-%m-%d")
+        for officer in ("TC100", "TC101", "TC102"):
+            roster.append(shift(date, "08:00", "16:00", officer=officer))
+        for k, officer in enumerate(("TC100", "TC101", "TC102")):
+            rows.append(
+                lookup(
+                    f"{date} 09:{k:02d}:00",
+                    user=officer,
+                    conditions=f"車號=R{k}-{day.day_of_year:03d}",
+                )
+            )
+    rows += [
+        lookup(f"{d} 20:00:00", user="TC100", conditions=f"身分證號={CITIZEN}")
+        for d in ("2023-09-28", "2023-10-01", "2023-10-03")
+    ]
+    rows += [
+        lookup(f"2023-10-01 10:{m:02d}:00", user="TC101", conditions=f"車號=S-{m:03d}")
+        for m in range(40)
+    ]
+    comms = [
+        {
+            "time": "2023-09-01 08:00",
+            "officer_id": "TC100",
+            "counterpart": "0900000000",
+            "direction": "收",
+        },
+        {
+            "time": "2023-10-20 08:00",
+            "officer_id": "TC100",
+            "counterpart": "0933000001",
+            "direction": "發",
+            "content": f"幫查 {CITIZEN}",
+        },
+        {
+            "time": "2023-10-31 08:00",
+            "officer_id": "TC100",
+            "counterpart": "0900000000",
+            "direction": "收",
+        },
+    ]
+    return dataset(rows, duty_roster=roster, communications=comms)
+
+
+def test_same_flags_in_a_one_day_and_a_three_month_range() -> None:
+    data = _agency()
+    wide = assess(data, "2023-08-01", "2023-10-31")
+    narrow = assess(data, "2023-10-01", "2023-10-01")
+    assert len(narrow.lookups) == 3 + 40 + 1  # daily lookups, the burst, the repeat
+    cols = ["lookup_id", "explanations", "flags", "severity", "score", "suspicious", "not_checked"]
+    merged = narrow.lookups[cols].merge(wide.lookups[cols], on="lookup_id", suffixes=("", "_wide"))
+    assert len(merged) == len(narrow.lookups)
+    for col in cols[1:]:
+        assert (merged[col] == merged[col + "_wide"]).all(), col
+    flags = ";".join(narrow.lookups["flags"])
+    assert "REPEAT_SUBJECT" in flags and "IDENTIFIER_SENT" in flags and "VOLUME_SPIKE" in flags
+
+
+def test_roc_dates_and_officer_filter() -> None:
+    data = _agency()
+    roc = assess(data, "112/10/01", "112/10/01", officers="TC100")
+    assert set(roc.lookups["user"]) == {"TC100"} and len(roc.lookups) == 2
+    with pytest.raises(ConfigError):
+        assess(data, "2023-13-01")
+
+
+# --- screen files -----------------------------------------------------------------
+
+
+def test_screen_writes_csv_with_bom_and_neutralised_formulas(tmp_path: Path) -> None:
+    data = dataset(
+        [lookup("2023-10-05 10:00:00", purpose='=HYPERLINK("x")'), lookup("2023-10-05 03:00:00")],
+        communications=[
+            {
+                "time": "2023-10-05 10:10",
+                "officer_id": "TC001",
+                "counterpart": "0933000001",
+                "direction": "發",
+                "content": "-1+1",
+            }
+        ],
+    )
+    paths = screen(data, tmp_path / "out.csv")
+    assert [p.name for p in paths] == ["out.csv", "out.evidence.csv", "out.communications.csv"]
+    raw = paths[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(paths[0], encoding="utf-8-sig", dtype=str)
+    assert list(table.columns) == list(LOOKUP_COLUMNS)
+    assert table["purpose"].str.startswith("'=").any()
+    assert table["time"].str.endswith("+08:00").all()
+    assert set(table["suspicious"]) <= {"true", "false"}
+    evidence = pd.read_csv(paths[1], encoding="utf-8-sig", dtype=str)
+    assert {"lookup_id", "code", "kind", "rests_on", "reason"} <= set(evidence.columns)
+    comms = pd.read_csv(paths[2], encoding="utf-8-sig", dtype=str)
+    assert comms["content"].iloc[0] == "'-1+1"
+
+
+def test_screen_parquet(tmp_path: Path) -> None:
+    paths = screen(dataset([lookup("2023-10-05 03:00:00")]), tmp_path / "out.parquet")
+    assert [p.name for p in paths] == ["out.parquet", "out.evidence.parquet"]
+    table = pd.read_parquet(paths[0])
+    assert table["flags"].iloc[0] == "ODD_HOURS"
+    with pytest.raises(ConfigError):
+        screen(dataset([lookup("2023-10-05 03:00:00")]), tmp_path / "out.txt")
