@@ -1,0 +1,77 @@
+"""Assessing the generator's messy output finds every planted lookup and tip-off."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from kit.assess import Assessment, assess
+from kit.load import load_folder
+from kit.synth import generate
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Assessment]:
+    folder = Path(tmp_path_factory.mktemp("assess_synth")) / "agency"
+    with warnings.catch_warnings():
+        # the generator's own pandas deprecation warnings are not what this test checks
+        warnings.simplefilter("ignore")
+        key = generate(folder, seed=11, officers=15, months=2)
+    return key, assess(load_folder(folder))
+
+
+def _by_key(assessment: Assessment) -> dict[str, dict[str, Any]]:
+    frame = assessment.lookups
+    when = frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    keys = when + "|" + frame["user"].astype(str) + "|" + frame["conditions"].astype(str)
+    return dict(zip(keys, frame.to_dict("records"), strict=True))
+
+
+def _key(entry: dict[str, Any]) -> str:
+    return f"{entry['time']}|{entry['user']}|{entry['conditions']}"
+
+
+def test_every_planted_lookup_is_suspicious_with_its_flags(generated: tuple) -> None:
+    key, assessment = generated
+    rows = _by_key(assessment)
+    assert key["planted_lookups"]
+    for entry in key["planted_lookups"]:
+        row = rows.get(_key(entry))
+        assert row is not None, entry["scenario"]
+        assert row["suspicious"], (entry["scenario"], row["flags"])
+        flags = set(row["flags"].split(";"))
+        assert set(entry["expected_flags"]) <= flags, (entry["scenario"], row["flags"])
+
+
+def test_hard_negatives_are_not_suspicious(generated: tuple) -> None:
+    key, assessment = generated
+    rows = _by_key(assessment)
+    assert key["hard_negatives"]
+    for entry in key["hard_negatives"]:
+        row = rows[_key(entry)]
+        assert not row["suspicious"], (entry["boundary"], row["flags"])
+
+
+def test_every_tipoff_is_found(generated: tuple) -> None:
+    key, assessment = generated
+    comms = assessment.communications
+    assert key["tipoffs"]
+    for entry in key["tipoffs"]:
+        when = pd.Timestamp(entry["time"])
+        hit = comms[(comms["officer_id"] == entry["officer_id"]) & (comms["time"] == when)]
+        assert hit["flags"].str.contains("TIPOFF").any(), entry["scenario"]
+
+
+def test_legitimate_lookups_are_clean_and_explained(generated: tuple) -> None:
+    key, assessment = generated
+    planted = {_key(e) for e in key["planted_lookups"]}
+    rows = _by_key(assessment)
+    legit = [r for k, r in rows.items() if k not in planted]
+    suspicious = sum(r["suspicious"] for r in legit)
+    explained = sum(bool(r["explanations"]) for r in legit)
+    assert suspicious <= 0.005 * len(legit)
+    assert explained >= 0.97 * len(legit)
