@@ -146,3 +146,13 @@ def test_orphans_are_reported_not_lost(case_dir: Path) -> None:
     orphans = orphan_annotations(case_dir, [ID_A, ID_C])
     assert list(orphans["lookup_id"]) == [ID_B]
     assert len(history(case_dir)) == 2
+
+
+def test_annotate_lookups_on_a_localised_report_table(case_dir: Path) -> None:
+    annotate(case_dir, ID_A, "explained", reason="案件", investigator="x")
+    table = pd.DataFrame({"查詢識別碼": [ID_A, ID_B]})
+    out = annotate_lookups(table, case_dir, key="查詢識別碼", lang="zh-TW")
+    assert list(out["審閱狀態"]) == ["已說明", "未審閱"]
+    assert list(out["說明理由"].fillna("")) == ["案件", ""]
+    with pytest.raises(CaseError, match="lookup_id"):
+        annotate_lookups(table, case_dir)

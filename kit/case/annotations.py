@@ -291,7 +291,35 @@ def current_annotations(case_dir: Path | str) -> pd.DataFrame:
     return frame.drop_duplicates("lookup_id", keep="last").reset_index(drop=True)
 
 
-def annotate_lookups(lookups: pd.DataFrame, case_dir: Path | str) -> pd.DataFrame:
+STATUS_LABELS: dict[str, dict[str, str]] = {
+    "zh-TW": {
+        Status.UNREVIEWED.value: "未審閱",
+        Status.CONFIRMED.value: "確認違失",
+        Status.EXPLAINED.value: "已說明",
+        Status.NOT_RELEVANT.value: "無關",
+    },
+}
+"""Status as shown in a report, per language (English shows the codes)."""
+
+REVIEW_HEADERS: dict[str, dict[str, str]] = {
+    "zh-TW": {
+        "review_status": "審閱狀態",
+        "review_note": "審閱備註",
+        "review_reason": "說明理由",
+        "review_investigator": "審閱人",
+        "review_time": "審閱時間",
+    },
+}
+"""Headers of :data:`REVIEW_COLUMNS` in a report, per language (English keeps the names)."""
+
+
+def annotate_lookups(
+    lookups: pd.DataFrame,
+    case_dir: Path | str,
+    *,
+    key: str = "lookup_id",
+    lang: str | None = None,
+) -> pd.DataFrame:
     """Left-join the annotations in force onto a table keyed by ``lookup_id``.
 
     Every row is kept (an explained lookup is marked, never dropped); a
@@ -302,9 +330,16 @@ def annotate_lookups(lookups: pd.DataFrame, case_dir: Path | str) -> pd.DataFram
     Parameters
     ----------
     lookups
-        A table with a ``lookup_id`` column.
+        A table with a lookup ID column.
     case_dir
         The case folder.
+    key
+        The name of the lookup ID column (a report table may have localised
+        headers, e.g. ``查詢識別碼``).
+    lang
+        ``zh-TW`` to add the columns with Chinese headers and statuses
+        (:data:`REVIEW_HEADERS`, :data:`STATUS_LABELS`); ``None`` or ``en``
+        for the canonical names and codes.
 
     Returns
     -------
@@ -312,8 +347,8 @@ def annotate_lookups(lookups: pd.DataFrame, case_dir: Path | str) -> pd.DataFram
         ``lookups`` with :data:`REVIEW_COLUMNS` appended, rows in the same order.
 
     """
-    if "lookup_id" not in lookups.columns:
-        raise CaseError("the table has no lookup_id column: pass a lookup or evidence table")
+    if key not in lookups.columns:
+        raise CaseError(f"the table has no {key} column: pass a lookup or evidence table")
     current = current_annotations(case_dir)
     review = current.rename(
         columns={
@@ -325,13 +360,16 @@ def annotate_lookups(lookups: pd.DataFrame, case_dir: Path | str) -> pd.DataFram
         }
     )[["lookup_id", *REVIEW_COLUMNS]]
     review = review.assign(lookup_id=review["lookup_id"].astype("string"))
-    keys = lookups["lookup_id"].astype("string")
+    keys = lookups[key].astype("string")
     joined = pd.DataFrame({"lookup_id": keys}).merge(review, on="lookup_id", how="left")
     out = lookups.copy()
     for column in REVIEW_COLUMNS:
         out[column] = pd.Series(joined[column].to_numpy(), index=lookups.index, dtype="string")
     out["review_status"] = out["review_status"].fillna(Status.UNREVIEWED.value)
     out["review_note"] = out["review_note"].fillna("")
+    if lang in STATUS_LABELS:
+        out["review_status"] = out["review_status"].replace(STATUS_LABELS[lang])
+        out = out.rename(columns=REVIEW_HEADERS[lang])
     return out
 
 

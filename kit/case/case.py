@@ -40,6 +40,7 @@ from kit.case.annotations import (
 CASE_FILE = "case.yaml"
 NOTEBOOK_FILE = "officer_investigation.ipynb"
 REVIEWS_DIR = "reviews"
+REPORT_DIR = "report"
 KERNEL_NAME = "kit"
 CASE_FORMAT = 1
 """Version of the case folder layout, written into ``case.yaml``."""
@@ -134,6 +135,28 @@ def prepare_notebook(
     return output
 
 
+def notebook_parameters(template: Path, case: Case) -> dict[str, Any]:
+    """Return the parameters to inject: the case's, for the names the notebook declares.
+
+    ``case_dir`` is always injected (it is how the notebook finds the
+    annotations); a notebook that writes report files (``bundle_dir``) writes
+    them under ``CASE_DIR/report``.
+    """
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    notebook = nbformat.read(template, as_version=4)
+    declared = {
+        parameter.name
+        for cell in notebook.cells
+        if "parameters" in cell.metadata.get("tags", [])
+        for parameter in PythonTranslator.inspect(cell)
+    }
+    values = case.parameters()
+    values["bundle_dir"] = str(case.path / REPORT_DIR)
+    return {k: v for k, v in values.items() if k in declared or k == "case_dir"}
+
+
 def new_case(
     case_dir: Path | str,
     *,
@@ -207,7 +230,7 @@ def new_case(
     created_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        prepare_notebook(template, folder / NOTEBOOK_FILE, case.parameters())
+        prepare_notebook(template, folder / NOTEBOOK_FILE, notebook_parameters(template, case))
         (folder / REVIEWS_DIR).mkdir()
         annotations_path(folder).touch()
         (folder / CASE_FILE).write_text(case.to_yaml(), encoding="utf-8")

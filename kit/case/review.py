@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from kit.case.annotations import (
+    STATUS_LABELS,
     STATUSES,
     CaseError,
     ReviewError,
@@ -59,10 +60,7 @@ SHEET_COLUMNS: tuple[str, ...] = (*READ_ONLY, *EDITABLE, CHECKSUM)
 
 STATUS_ALIASES: dict[str, str] = {
     "": Status.UNREVIEWED.value,
-    "未審閱": Status.UNREVIEWED.value,
-    "確認違失": Status.CONFIRMED.value,
-    "已說明": Status.EXPLAINED.value,
-    "無關": Status.NOT_RELEVANT.value,
+    **{label: status for status, label in STATUS_LABELS["zh-TW"].items()},
 }
 """Other spellings accepted in the status column (an empty cell is ``unreviewed``)."""
 
