@@ -156,3 +156,20 @@ def test_annotate_lookups_on_a_localised_report_table(case_dir: Path) -> None:
     assert list(out["說明理由"].fillna("")) == ["案件", ""]
     with pytest.raises(CaseError, match="lookup_id"):
         annotate_lookups(table, case_dir)
+
+
+def test_concurrent_saves_append_whole_lines(case_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    long_note = "長備註" * 3000  # larger than one write buffer
+
+    def save(worker: int) -> None:
+        for n in range(10):
+            annotate(
+                case_dir, f"{worker:016x}{n:016x}", "confirmed", note=long_note, investigator="x"
+            )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(save, range(4)))
+    full = history(case_dir)
+    assert len(full) == 40 and set(full["note"]) == {long_note}

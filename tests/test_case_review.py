@@ -83,10 +83,16 @@ def test_export_lists_suspicious_lookups_masked_and_prefilled(case_dir: Path) ->
 
 def test_round_trip_unchanged_records_nothing(case_dir: Path) -> None:
     annotate(case_dir, IDS[0], "confirmed", note="多行\n備註", investigator="x")
+    annotate(case_dir, IDS[2], "explained", note="=SUM(A1)", reason="@案 1", investigator="x")
+    before = current_annotations(case_dir)
     path = _export(case_dir)
     result = import_review(case_dir, path, investigator="林")
     assert result.rows == 3 and result.changed.empty
-    assert len(history(case_dir)) == 1
+    assert len(history(case_dir)) == 2
+    pd.testing.assert_frame_equal(current_annotations(case_dir), before)
+    sheet = openpyxl.load_workbook(path)[SHEET]
+    note = sheet.cell(row=4, column=SHEET_COLUMNS.index("note") + 1)
+    assert (note.value, note.data_type) == ("=SUM(A1)", "s")  # text, never a formula
 
 
 def test_round_trip_records_only_changes_and_latest_wins(case_dir: Path) -> None:

@@ -184,11 +184,24 @@ def append_annotations(case_dir: Path | str, annotations: Iterable[Annotation]) 
             "case folder does not exist: create it with new_case (kit case new)",
             file=str(path.parent),
         )
-    with path.open("a", encoding="utf-8", newline="\n") as stream:
-        stream.write(lines)
+    with path.open("ab") as stream:
+        _lock(stream.fileno())
+        stream.write(lines.encode("utf-8"))
         stream.flush()
         os.fsync(stream.fileno())
     return lines.count("\n")
+
+
+def _lock(descriptor: int) -> None:
+    """Hold an exclusive lock on the history until it is closed (POSIX; elsewhere a no-op).
+
+    Two investigators saving at once then append whole lines one after the other.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
 
 
 def annotate(

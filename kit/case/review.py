@@ -102,7 +102,9 @@ class ImportResult:
 def row_checksum(frame: pd.DataFrame) -> pd.Series:
     """Return the SHA-256 (hex) of each row's read-only cells, joined by a unit separator."""
     cells = frame[list(READ_ONLY)].astype("string").fillna("")
-    joined = cells.agg("\x1f".join, axis=1)
+    joined = cells[READ_ONLY[0]]
+    for column in READ_ONLY[1:]:
+        joined = joined + "\x1f" + cells[column]
     return pd.Series(
         [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in joined],
         index=frame.index,
