@@ -312,8 +312,11 @@ def test_ingest_refuses_unsafe_store_folders(data_dir: Path, tmp_path: Path) -> 
     assert _folder_digest(data_dir) == before
 
 
-def test_batched_ingest_equals_single_batch(data_dir: Path, tmp_path: Path, loaded) -> None:
-    result = ingest(data_dir, tmp_path / "store", batch_bytes=1)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batched_ingest_equals_single_batch(
+    data_dir: Path, tmp_path: Path, loaded, workers: int
+) -> None:
+    result = ingest(data_dir, tmp_path / "store", batch_bytes=1, workers=workers)
     assert result.new_rows["query_log"] == len(LOOKUPS)
     assert len(result.report.files) == 3
     ds = load_dataset(open_store(tmp_path / "store"))

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import shutil
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -303,8 +306,44 @@ def _write_outputs(store: Store, result: IngestResult) -> None:
     os.replace(tmp, store.path / REJECTS_NAME)
 
 
+def _load_batch(folder: str, known: frozenset[str]) -> Dataset:
+    """Load one batch folder (run in a worker process)."""
+    return load_folder(folder, skip_sha256=known)
+
+
+def _loaded_batches(
+    data: Path, batches: list[list[Path]], known: frozenset[str], staging: Path, workers: int
+) -> Iterator[Dataset]:
+    """Yield the loaded batches in order; with ``workers`` > 1, load them in parallel processes.
+
+    At most ``workers`` batches are being loaded while the caller stores the
+    previous one, so memory stays bounded by a few batches.
+    """
+    if len(batches) == 1:
+        yield load_folder(data, skip_sha256=known)
+        return
+    folders = [_stage(data, files, staging / f"{n:04d}") for n, files in enumerate(batches)]
+    if workers <= 1:
+        for folder in folders:
+            yield load_folder(folder, skip_sha256=known)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[Dataset]] = deque()
+        for folder in folders:
+            pending.append(pool.submit(_load_batch, str(folder), known))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def ingest(
-    data_dir: str | Path, store_dir: str | Path, *, batch_bytes: int = BATCH_BYTES
+    data_dir: str | Path,
+    store_dir: str | Path,
+    *,
+    batch_bytes: int = BATCH_BYTES,
+    workers: int | None = None,
 ) -> IngestResult:
     """Load a data folder and add what is new to a store (created when missing).
 
@@ -316,6 +355,9 @@ def ingest(
         The store folder: new or empty (a store is created), or an existing store.
     batch_bytes
         Load at most about this many bytes of files at once (memory bound).
+    workers
+        Processes loading batches in parallel when the folder needs more than
+        one batch (default: up to 2, the cores permitting; 1 loads in this process).
 
     Returns
     -------
@@ -344,11 +386,8 @@ def ingest(
     staging_root = root / ".staging"
     with Store(root, manifest).connect() as con:
         appender = Appender(root, manifest, run, con, when)
-        for number, files in enumerate(batches):
-            folder = data
-            if len(batches) > 1:
-                folder = _stage(data, files, staging_root / f"{number:04d}")
-            batch: Dataset = load_folder(folder, skip_sha256=known)
+        count = min(2, os.cpu_count() or 1) if workers is None else workers
+        for batch in _loaded_batches(data, batches, frozenset(known), staging_root, count):
             reports.append(batch.report)
             appender.add(batch)
             del batch
