@@ -94,6 +94,8 @@ def _as_arrow_text(series: pd.Series) -> pa.Array:
     """Return the column as an Arrow string array (``None`` for missing)."""
     if isinstance(series.dtype, pd.StringDtype) or isinstance(series.dtype, pd.ArrowDtype):
         arr = pa.array(series.array, from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         return arr.cast(pa.string()) if not pa.types.is_string(arr.type) else arr
     values = series.astype(object).where(series.notna(), None)
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
@@ -102,6 +104,23 @@ def _as_arrow_text(series: pd.Series) -> pa.Array:
 def _to_text_series(arr: pa.Array, index: pd.Index) -> pd.Series:
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return pd.Series(pd.array(arr, dtype=TEXT_DTYPE), index=index)
+
+
+def _normalised(arr: pa.Array, *, fold: bool = False) -> pa.Array:
+    """NFKC + trim (+ 臺→台), computed once per distinct value when values repeat."""
+
+    def apply(values: pa.Array) -> pa.Array:
+        out = pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFKC"))
+        return pc.replace_substring(out, pattern="臺", replacement="台") if fold else out
+
+    if len(arr) == 0 or pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
+        return pc.utf8_trim_whitespace(arr)
+    if len(arr) < 1024:
+        return apply(arr)
+    encoded = pc.dictionary_encode(arr)
+    if len(encoded.dictionary) > len(arr) // 2:
+        return apply(arr)
+    return pc.take(apply(encoded.dictionary), encoded.indices)
 
 
 def nfkc_series(series: pd.Series) -> pd.Series:
@@ -118,17 +137,12 @@ def nfkc_series(series: pd.Series) -> pd.Series:
         Of dtype :data:`TEXT_DTYPE`, same index.
 
     """
-    arr = _as_arrow_text(series)
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
-    return _to_text_series(arr, series.index)
+    return _to_text_series(_normalised(_as_arrow_text(series)), series.index)
 
 
 def fold_unit_series(series: pd.Series) -> pd.Series:
     """Return unit names NFKC-normalised, trimmed, 臺 folded to 台 (vectorised)."""
-    arr = _as_arrow_text(series)
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
-    arr = pc.replace_substring(arr, pattern="臺", replacement="台")
-    return _to_text_series(arr, series.index)
+    return _to_text_series(_normalised(_as_arrow_text(series), fold=True), series.index)
 
 
 def split_list_series(series: pd.Series) -> pd.Series:
@@ -172,75 +186,216 @@ _FIELDS = ("y", "mo", "d", "h", "mi", "s", "f", "tz")
 
 
 def _clean_text(series: pd.Series) -> tuple[pa.Array, np.ndarray]:
-    arr = pc.utf8_trim_whitespace(pc.utf8_normalize(_as_arrow_text(series), form="NFKC"))
+    arr = _as_arrow_text(series)
+    if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
+        arr = pc.utf8_normalize(arr, form="NFKC")
+    arr = pc.utf8_trim_whitespace(arr)
     present = pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(zero_copy_only=False)
     return arr, present
 
 
-def _extract(arr: pa.Array, patterns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Match each pattern in turn on the rows not matched yet; return the fields as text."""
-    n = len(arr)
-    fields = {k: np.full(n, "", dtype=object) for k in _FIELDS}
-    matched = np.zeros(n, dtype=bool)
+def _extract(arr: pa.Array, patterns: tuple[str, ...]) -> dict[str, pa.Array]:
+    """Match the patterns in order (first match wins per row); return the fields as text.
+
+    ``matched`` is a boolean array; every field is ``""`` where it did not take
+    part in the match (or the row matched nothing).
+    """
+    fields: dict[str, pa.Array] | None = None
+    matched: pa.Array | None = None
     for pattern in patterns:
-        todo = np.flatnonzero(~matched)
-        if len(todo) == 0:
-            break
-        sub = arr.take(pa.array(todo)) if len(todo) < n else arr
-        found = pc.extract_regex(sub, pattern=pattern)
-        ok = found.is_valid().to_numpy(zero_copy_only=False)
-        rows = todo[ok]
-        matched[rows] = True
-        good = found.filter(pa.array(ok))
-        for k in _FIELDS:
-            fields[k][rows] = good.field(k).to_numpy(zero_copy_only=False)
-    fields["matched"] = matched
-    return fields
+        found = pc.extract_regex(arr, pattern=pattern)
+        ok = found.is_valid()
+        if fields is None or matched is None:
+            fields = {k: found.field(k) for k in _FIELDS}
+            matched = ok
+            continue
+        take_new = pc.and_(ok, pc.invert(matched))
+        fields = {k: pc.if_else(take_new, found.field(k), fields[k]) for k in _FIELDS}
+        matched = pc.or_(matched, ok)
+    assert fields is not None and matched is not None
+    out = {k: pc.fill_null(v, "") for k, v in fields.items()}
+    out["matched"] = matched
+    return out
 
 
-def _int(values: np.ndarray, default: int = 0) -> np.ndarray:
-    out = pd.to_numeric(pd.Series(values).replace("", np.nan), errors="coerce")
-    return out.fillna(default).to_numpy(dtype=np.int64)
+def _int(values: pa.Array, default: int = 0) -> np.ndarray:
+    """Digits (or ``""``) as int64; ``default`` where empty."""
+    nulled = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    ints = pc.cast(nulled, pa.int64())
+    return np.asarray(pc.fill_null(ints, default).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _assemble(fields: dict[str, np.ndarray], index: pd.Index) -> pd.Series:
-    """Build UTC-correct Taipei times from extracted text fields (NaT where invalid)."""
-    matched = fields["matched"]
-    year_text = pd.Series(fields["y"], dtype=object)
-    year = _int(fields["y"])
-    roc = year_text.str.len().to_numpy() < 4
-    year = np.where(roc, year + 1911, year)
-    frac = pd.Series(fields["f"], dtype=object).str.ljust(6, "0").to_numpy()
-    parts = pd.DataFrame(
-        {
-            "year": np.where(matched, year, 2000),
-            "month": np.where(matched, _int(fields["mo"]), 1),
-            "day": np.where(matched, _int(fields["d"]), 1),
-            "hour": _int(fields["h"]),
-            "minute": _int(fields["mi"]),
-            "second": _int(fields["s"]),
-            "us": _int(frac),
-        }
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_PARTS = ("year", "month", "day", "hour", "minute", "second", "micro", "offset")
+
+
+def _regex_parts(fields: dict[str, pa.Array]) -> dict[str, np.ndarray]:
+    """Integer parts from regex-extracted text fields (years already AD)."""
+    year = _int(fields["y"], 2000)
+    roc = pc.less(pc.utf8_length(fields["y"]), 4).to_numpy(zero_copy_only=False)
+    micro = _int(pc.utf8_rpad(fields["f"], width=6, padding="0"))
+    micro = np.where(pc.equal(fields["f"], "").to_numpy(zero_copy_only=False), 0, micro)
+    return {
+        "year": np.where(roc, year + 1911, year),
+        "month": _int(fields["mo"], 1),
+        "day": _int(fields["d"], 1),
+        "hour": _int(fields["h"]),
+        "minute": _int(fields["mi"]),
+        "second": _int(fields["s"]),
+        "micro": micro,
+        "offset": _offset_minutes(fields["tz"]),
+    }
+
+
+def _compose(parts: dict[str, np.ndarray], matched: np.ndarray, index: pd.Index) -> pd.Series:
+    """Build Taipei times from integer parts; NaT where unmatched or impossible."""
+    year, month, day = parts["year"], parts["month"], parts["day"]
+    hour, minute, second = parts["hour"], parts["minute"], parts["second"]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    safe_month = np.clip(month, 1, 12)
+    dim = _DAYS_IN_MONTH[safe_month - 1] + ((safe_month == 2) & leap)
+    valid = (
+        matched
+        & (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (day <= dim)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+        & (year >= 1900)
+        & (year <= 2200)
     )
-    bad_clock = (parts["hour"] > 23) | (parts["minute"] > 59) | (parts["second"] > 59)
-    naive = pd.to_datetime(parts, errors="coerce").astype("datetime64[us]")
-    offset = _offset_minutes(fields["tz"])
-    utc = naive - pd.to_timedelta(offset, unit="m")
-    utc = utc.where(matched & ~bad_clock.to_numpy())
-    times = utc.dt.tz_localize("UTC").dt.tz_convert(TIMEZONE).astype(TIME_TZ)
-    times.index = index
-    return times
+    months = np.where(valid, (year - 1970) * 12 + (month - 1), 0).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + np.where(valid, day - 1, 0).astype("timedelta64[D]")
+    local_us = days.astype("datetime64[us]").astype(np.int64) + (
+        ((hour * 60 + minute) * 60 + second) * 1_000_000 + parts["micro"]
+    )
+    utc_us = local_us - parts["offset"] * 60_000_000
+    utc = pd.Series(utc_us.astype("datetime64[us]"), index=index).where(valid)
+    return utc.dt.tz_localize("UTC").dt.tz_convert(TIMEZONE).astype(TIME_TZ)
 
 
-def _offset_minutes(tz: np.ndarray) -> np.ndarray:
-    text = pd.Series(tz, dtype=object).fillna("")
-    parts = text.str.extract(r"^(?P<sign>[+\-])(?P<hh>\d{2}):?(?P<mm>\d{2})$")
-    sign = np.where(parts["sign"] == "-", -1, 1)
-    minutes = sign * (_int(parts["hh"].fillna("").to_numpy()) * 60)
-    minutes = minutes + sign * _int(parts["mm"].fillna("").to_numpy())
-    has_offset = parts["sign"].notna().to_numpy()
-    utc_z = (text == "Z").to_numpy()
-    return np.where(has_offset, minutes, np.where(utc_z, 0, 8 * 60))
+# Fixed-width layouts parsed with numpy on the bytes (the common case, fast).
+# Y: AD year digit, R: ROC year digit, M D h m s: digits, S: offset sign,
+# Z: offset digit; anything else must be that very character.
+_TIME_LAYOUTS = (
+    "YYYY-MM-DD hh:mm:ss",
+    "YYYY/MM/DD hh:mm:ss",
+    "YYYY-MM-DDThh:mm:ss",
+    "YYYY-MM-DDThh:mm:ssSZZ:ZZ",
+    "YYYY-MM-DD hh:mm",
+    "YYYY/MM/DD hh:mm",
+    "RRR/MM/DD hh:mm:ss",
+    "RRR-MM-DD hh:mm:ss",
+    "RRR/MM/DD hh:mm",
+    "RRRMMDD hhmmss",
+    "RRRMMDDhhmmss",
+    "RR/MM/DD hh:mm:ss",
+    "RR-MM-DD hh:mm:ss",
+    "RR/MM/DD hh:mm",
+    "RRMMDD hhmmss",
+    "RRMMDDhhmmss",
+)
+_DATE_LAYOUTS = (
+    "YYYY-MM-DD",
+    "YYYY/MM/DD",
+    "YYYYMMDD",
+    "RRR/MM/DD",
+    "RRR-MM-DD",
+    "RRRMMDD",
+    "RR/MM/DD",
+    "RR-MM-DD",
+    "RRMMDD",
+)
+_LAYOUT_FIELDS = {"Y": "year", "R": "year", "M": "month", "D": "day", "h": "hour", "m": "minute"}
+_LAYOUT_FIELDS |= {"s": "second", "Z": "offset"}
+
+
+def _fixed_width(
+    arr: pa.Array, layouts: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Parse the rows whose text fits one of ``layouts`` exactly (ASCII only)."""
+    n = len(arr)
+    parts = {k: np.zeros(n, dtype=np.int64) for k in _PARTS}
+    parts["month"][:] = 1
+    parts["day"][:] = 1
+    parts["offset"][:] = 8 * 60
+    matched = np.zeros(n, dtype=bool)
+    if n == 0:
+        return parts, matched
+    text = pc.fill_null(arr, "")
+    ascii_rows = pc.string_is_ascii(text).to_numpy(zero_copy_only=False)
+    lengths = np.where(ascii_rows, pc.binary_length(text).to_numpy(zero_copy_only=False), -1)
+    width = int(max(len(layout) for layout in layouts))
+    candidates = ascii_rows & (lengths <= width)
+    if not candidates.any():
+        return parts, matched
+    fitted = pc.utf8_rpad(pc.if_else(pa.array(candidates), text, ""), width=width, padding=" ")
+    offsets = np.frombuffer(fitted.buffers()[1], dtype=np.int32)[
+        fitted.offset : fitted.offset + n + 1
+    ]
+    data = np.frombuffer(fitted.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    mat = data.reshape(n, width)
+    for layout in layouts:
+        rows = np.flatnonzero(candidates & ~matched & (lengths == len(layout)))
+        if len(rows) == 0:
+            continue
+        sub = mat[rows, : len(layout)].astype(np.int64)
+        ok = np.ones(len(rows), dtype=bool)
+        values: dict[str, np.ndarray] = {}
+        sign = np.ones(len(rows), dtype=np.int64)
+        for pos, code in enumerate(layout):
+            col = sub[:, pos]
+            if code in _LAYOUT_FIELDS:
+                digit = col - 48
+                ok &= (digit >= 0) & (digit <= 9)
+                name = _LAYOUT_FIELDS[code]
+                values[name] = values.get(name, 0) * 10 + digit
+            elif code == "S":
+                ok &= (col == 43) | (col == 45)
+                sign = np.where(col == 45, -1, 1)
+            else:
+                ok &= col == ord(code)
+        if "offset" in values:
+            off = values["offset"]
+            values["offset"] = sign * ((off // 100) * 60 + off % 100)
+        if "R" in layout:
+            values["year"] = values["year"] + 1911
+        hit = rows[ok]
+        for name, v in values.items():
+            parts[name][hit] = v[ok]
+        matched[hit] = True
+    return parts, matched
+
+
+def _parse_text(arr: pa.Array, *, dates: bool, index: pd.Index) -> pd.Series:
+    """Parse cleaned text: fixed-width layouts first, the regular expressions for the rest."""
+    parts, matched = _fixed_width(arr, _DATE_LAYOUTS if dates else _TIME_LAYOUTS)
+    rest = np.flatnonzero(~matched & pc.fill_null(pc.not_equal(arr, ""), False).to_numpy(False))
+    if len(rest):
+        sub = arr.take(pa.array(rest))
+        patterns = (_SEPARATED, _COMPACT_DATE, _COMPACT) if dates else (_SEPARATED, _COMPACT)
+        fields = _extract(sub, patterns)
+        ok = fields["matched"]
+        if not dates:
+            ok = pc.and_(ok, pc.not_equal(fields["h"], ""))
+        extra = _regex_parts(fields)
+        for name in _PARTS:
+            parts[name][rest] = extra[name]
+        matched[rest] = ok.to_numpy(zero_copy_only=False)
+    return _compose(parts, matched, index)
+
+
+def _offset_minutes(tz: pa.Array) -> np.ndarray:
+    """Minutes east of UTC: the explicit offset, 0 for ``Z``, +480 when none is given."""
+    parts = pc.extract_regex(tz, pattern=r"^(?P<sign>[+\-])(?P<hh>\d{2}):?(?P<mm>\d{2})$")
+    has = parts.is_valid().to_numpy(zero_copy_only=False)
+    sign = np.where(pc.fill_null(pc.equal(parts.field("sign"), "-"), False).to_numpy(False), -1, 1)
+    hh = _int(pc.fill_null(parts.field("hh"), ""))
+    mm = _int(pc.fill_null(parts.field("mm"), ""))
+    utc_z = pc.equal(tz, "Z").to_numpy(zero_copy_only=False)
+    return np.where(has, sign * (hh * 60 + mm), np.where(utc_z, 0, 8 * 60))
 
 
 def _native_times(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -287,10 +442,7 @@ def parse_times(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         else (None, np.zeros(len(series), dtype=bool))
     )
     arr, present = _clean_text(series.where(~is_native, None) if is_native.any() else series)
-    fields = _extract(arr, (_SEPARATED, _COMPACT))
-    has_clock = pd.Series(fields["h"], dtype=object).ne("").to_numpy()
-    fields["matched"] = fields["matched"] & has_clock
-    times = _assemble(fields, series.index)
+    times = _parse_text(arr, dates=False, index=series.index)
     if native is not None and is_native.any():
         times = times.where(~is_native, native)
     bad = present & ~is_native & times.isna().to_numpy()
@@ -328,8 +480,7 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         _native_times(text) if text.dtype == object else (None, np.zeros(len(text), dtype=bool))
     )
     arr, present = _clean_text(text.where(~is_native, None) if is_native.any() else text)
-    fields = _extract(arr, (_SEPARATED, _COMPACT_DATE, _COMPACT))
-    times = _assemble(fields, series.index)
+    times = _parse_text(arr, dates=True, index=series.index)
     if native is not None and is_native.any():
         times = times.where(~is_native, native)
     dates = _dates_of(times)

@@ -200,3 +200,24 @@ def test_identifiers_table(ds: Dataset) -> None:
     content = i[(i["kind"] == "communications") & (i["field"] == "content")]
     assert content["value"].tolist() == ["A123456789"]
     assert set(i["source_file"]) == {"<frames>"}
+
+
+def test_lookup_id_formula() -> None:
+    import hashlib
+
+    frame = pd.DataFrame(
+        {
+            "time": ["2023-10-05T14:33:21.5+08:00", "112/10/05 14:33:21"],
+            "user": ["TC1", "TC1"],
+            "operation": ["車籍資料查詢", "車籍資料查詢"],
+            "conditions": ["車號：ＡＢＣ-1234 ", "x"],
+            "actual_unit": ["臺中", None],
+        }
+    )
+    q = Dataset.from_frames(query_log=frame).query_log
+    fields = ["2023-10-05T14:33:21.500000+08:00", "TC1", "", "車籍資料查詢"]
+    fields += ["車號:ABC-1234", "", "台中", ""]
+    expected = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
+    assert q["lookup_id"].iloc[0] == expected
+    fields = ["2023-10-05T14:33:21+08:00", "TC1", "", "車籍資料查詢", "x", "", "", ""]
+    assert q["lookup_id"].iloc[1] == hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]

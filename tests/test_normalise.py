@@ -4,6 +4,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kit.normalise import (
     fold_unit,
@@ -141,3 +143,66 @@ def test_text_helpers() -> None:
     assert list(lists.iloc[0]) == ["手槍", "行動電腦M-0123"]
     assert pd.isna(lists.iloc[1])
     assert list(lists.iloc[2]) == []
+
+
+def _regex_only(values: list[str], dates: bool = False) -> pd.Series:
+    import pyarrow as pa
+
+    from kit.normalise import (
+        _COMPACT,
+        _COMPACT_DATE,
+        _SEPARATED,
+        _compose,
+        _extract,
+        _regex_parts,
+    )
+
+    arr = pa.array(values, type=pa.string())
+    patterns = (_SEPARATED, _COMPACT_DATE, _COMPACT) if dates else (_SEPARATED, _COMPACT)
+    fields = _extract(arr, patterns)
+    ok = fields["matched"]
+    if not dates:
+        ok = pa.compute.and_(ok, pa.compute.not_equal(fields["h"], ""))
+    return _compose(
+        _regex_parts(fields), ok.to_numpy(zero_copy_only=False), pd.RangeIndex(len(values))
+    )
+
+
+_FORMATS = [
+    "{Y:04d}-{M:02d}-{D:02d} {h:02d}:{m:02d}:{s:02d}",
+    "{Y:04d}/{M:02d}/{D:02d} {h:02d}:{m:02d}:{s:02d}",
+    "{Y:04d}-{M:02d}-{D:02d}T{h:02d}:{m:02d}:{s:02d}+08:00",
+    "{Y:04d}-{M:02d}-{D:02d}T{h:02d}:{m:02d}:{s:02d}-03:30",
+    "{R:03d}/{M:02d}/{D:02d} {h:02d}:{m:02d}:{s:02d}",
+    "{R:03d}-{M:02d}-{D:02d} {h:02d}:{m:02d}:{s:02d}",
+    "{R:03d}/{M:02d}/{D:02d} {h:02d}:{m:02d}",
+    "{R:03d}{M:02d}{D:02d} {h:02d}{m:02d}{s:02d}",
+    "{R:03d}{M:02d}{D:02d}{h:02d}{m:02d}{s:02d}",
+    "{r:02d}/{M:02d}/{D:02d} {h:02d}:{m:02d}:{s:02d}",
+    "{r:02d}{M:02d}{D:02d}{h:02d}{m:02d}{s:02d}",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2010, 2030),
+    st.integers(0, 14),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+)
+def test_fast_path_agrees_with_regex(y: int, mo: int, d: int, h: int, mi: int, s: int) -> None:
+    values = [
+        f.format(Y=y, R=y - 1911, r=(y - 1911) % 100, M=mo, D=d, h=h, m=mi, s=s)
+        for f in _FORMATS
+        if not ("{r" in f and y - 1911 >= 100)
+    ]
+    fast, _ = parse_times(pd.Series(values))
+    slow = _regex_only(values)
+    assert fast.isna().tolist() == slow.isna().tolist()
+    assert (fast.dropna() == slow.dropna()).all()
+    dates = [v.split(" ")[0].split("T")[0] for v in values if " " in v or "T" in v]
+    fast_d, _ = parse_dates(pd.Series(dates))
+    slow_d = _regex_only(dates, dates=True)
+    assert fast_d.isna().tolist() == slow_d.isna().tolist()

@@ -9,11 +9,12 @@ docstring, plus the ledger rows of the rows it rejected or warned about.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -302,16 +303,11 @@ def _derived(
     derived: dict[str, pd.Series] = {}
     if kind_name == "query_log":
         derived["lookup_id"] = lookup_ids(columns)
-        operation = columns["operation"].fillna("")
-        bare = operation.str.removeprefix(HANDHELD_PREFIX)
-        system = bare.str.split("-", n=1).str[0]
-        for family in SYSTEMS:
-            system = system.where(~bare.str.startswith(family), family)
-        derived["system"] = system.where(operation != "", np.nan).astype(TEXT_DTYPE)
-        device = columns["device"].fillna("")
-        derived["handheld"] = (
-            operation.str.startswith(HANDHELD_PREFIX) | device.str.upper().str.startswith("M-")
-        ).astype(bool)
+        derived["system"] = _per_value(columns["operation"], _system)
+        handheld_op = _per_value(columns["operation"], _handheld_operation)
+        device = columns["device"].fillna("").str.upper().str.startswith("M-")
+        handheld = handheld_op.eq("1").to_numpy() | device.to_numpy(dtype=bool)
+        derived["handheld"] = pd.Series(handheld, dtype=bool)
     elif kind_name == "duty_roster":
         date = pa.array(columns["date"].array, from_pandas=True)
         midnight = pd.Series(date.cast(pa.timestamp("us")).to_pandas(), dtype="datetime64[us]")
@@ -346,21 +342,29 @@ def _derived(
     return derived
 
 
+def _system(operation: str) -> str:
+    """Return the system family of an operation (DOMAIN.md "system")."""
+    bare = operation.removeprefix(HANDHELD_PREFIX)
+    for family in SYSTEMS:
+        if bare.startswith(family):
+            return family
+    return bare.split("-", 1)[0]
+
+
+def _handheld_operation(operation: str) -> str:
+    return "1" if operation.startswith(HANDHELD_PREFIX) else "0"
+
+
+def _per_value(series: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """Apply ``fn`` once per distinct non-missing value (columns with few distinct values)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([fn(str(u)) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], dtype=TEXT_DTYPE)
+
+
 def _arrow(series: pd.Series) -> pa.Array:
     arr = pa.array(series.array, from_pandas=True)
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-def _iso_times(times: pd.Series) -> pa.Array:
-    """ISO 8601 text with ``+08:00``, seconds always, microseconds when present."""
-    local = pa.array(times.dt.tz_localize(None).astype("datetime64[us]"), from_pandas=True)
-    seconds = pc.strftime(local.cast(pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%S")
-    micros = times.dt.microsecond.fillna(0).to_numpy(dtype=np.int64)
-    if micros.any():
-        frac = pa.array(np.char.add(".", np.char.zfill(micros.astype(str), 6)))
-        frac = pc.if_else(pa.array(micros != 0), frac, "")
-        seconds = pc.binary_join_element_wise(seconds, frac, "")
-    return pc.binary_join_element_wise(seconds, "+08:00", "")
 
 
 def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
@@ -373,13 +377,23 @@ def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
     n = len(columns["time"])
     if n == 0:
         return pd.Series([], dtype=TEXT_DTYPE)
-    parts = [_iso_times(columns["time"])]
-    for name in ("user", "ip", "operation", "conditions", "actual_user", "actual_unit", "purpose"):
-        arr = pa.array(columns[name].array, from_pandas=True).cast(pa.string())
-        parts.append(pc.fill_null(arr, ""))
-    joined = pc.binary_join_element_wise(*parts, "\x1f")
-    digests = [
-        hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        for text in joined.to_numpy(zero_copy_only=False)
-    ]
-    return pd.Series(digests, dtype=TEXT_DTYPE)
+    fields = ("user", "ip", "operation", "conditions", "actual_user", "actual_unit", "purpose")
+    local = pa.array(
+        columns["time"].dt.tz_localize(None).astype("datetime64[us]"), from_pandas=True
+    )
+    table = pa.table(
+        {"time": local, **{name: _arrow(columns[name]).cast(pa.string()) for name in fields}}
+    )
+    text = " || chr(31) || ".join(f"coalesce({name}, '')" for name in fields)
+    query = f"""
+        SELECT left(sha256(
+            strftime(time, '%Y-%m-%dT%H:%M:%S')
+            || CASE WHEN epoch_us(time) % 1000000 = 0 THEN ''
+                    ELSE '.' || lpad(CAST(epoch_us(time) % 1000000 AS VARCHAR), 6, '0') END
+            || '+08:00' || chr(31) || {text}), 32) AS lookup_id
+        FROM lookups
+    """
+    with duckdb.connect() as con:
+        con.register("lookups", table)
+        ids = con.sql(query).to_arrow_table().column("lookup_id")
+    return pd.Series(pd.array(ids.combine_chunks(), dtype=TEXT_DTYPE))

@@ -71,17 +71,23 @@ class Decoded:
     """Byte offsets (in the original bytes) of lines holding escaped bytes."""
 
 
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (validated by Arrow, without building a str)."""
+    try:
+        pa.array([data], type=pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def decode(data: bytes) -> Decoded:
     """Decode a CSV file's bytes (see the module docstring for the rules)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        try:
+        if _is_utf8(data[3:]):
             return Decoded(data[3:].decode("utf-8"), "utf-8-sig", [])
-        except UnicodeDecodeError:
-            return _decode_escaping(data[3:], "utf-8", "utf-8-sig")
-    try:
+        return _decode_escaping(data[3:], "utf-8", "utf-8-sig")
+    if _is_utf8(data):
         return Decoded(data.decode("utf-8"), "utf-8", [])
-    except UnicodeDecodeError:
-        pass
     try:
         return Decoded(data.decode("cp950"), "cp950", [])
     except UnicodeDecodeError:
@@ -104,6 +110,17 @@ def _decode_escaping(data: bytes, codec: str, name: str) -> Decoded:
                 except UnicodeDecodeError:
                     offsets.append(int(starts[a + i]))
     return Decoded(data.decode(codec, errors="backslashreplace"), name, offsets)
+
+
+def _record_lines(buf: bytes, records: int) -> np.ndarray | None:
+    """1-based start line of each record when no record spans lines, else ``None``."""
+    if not buf.startswith((b"\n", b"\r\n")) and b"\n\n" not in buf and b"\n\r\n" not in buf:
+        lines = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+        if lines == records:
+            return np.arange(1, records + 1)
+    _, nonempty = _line_starts(buf)
+    numbers = np.flatnonzero(nonempty) + 1
+    return numbers if len(numbers) == records else None
 
 
 def _line_starts(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -147,14 +164,17 @@ def read_csv(data: bytes) -> tuple[Table, str]:
         ``utf-8``, ``utf-8-sig`` or ``cp950``.
 
     """
-    decoded = decode(data)
-    text = decoded.text
-    buf = data[3:] if decoded.encoding == "utf-8-sig" and not decoded.escaped_offsets else None
-    if decoded.encoding == "utf-8":
-        buf = data
-    if buf is None:
-        buf = text.encode("utf-8")
-    first = next(csv.reader(io.StringIO(text, newline="")), [])
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if _is_utf8(data[3:] if bom else data):
+        # Valid UTF-8: Arrow parses the bytes as they are; no Python str of the file.
+        buf = data[3:] if bom else data
+        decoded = Decoded("", "utf-8-sig" if bom else "utf-8", [])
+        head = buf[: 1 << 16].decode("utf-8", errors="ignore")
+    else:
+        decoded = decode(data)
+        buf = decoded.text.encode("utf-8")
+        head = decoded.text[: 1 << 16]
+    first = next(csv.reader(io.StringIO(head, newline="")), [])
     header = [str(h) for h in first]
     names = [f"c{i}" for i in range(len(header))]
     bad: list[tuple[int, str, int]] = []
@@ -165,7 +185,7 @@ def read_csv(data: bytes) -> tuple[Table, str]:
 
     if not header:
         return Table(None, [], pd.DataFrame(), np.array([], dtype=object)), decoded.encoding
-    quoted_newlines = '"' in text
+    quoted_newlines = b'"' in buf
 
     def parse(threads: bool) -> pa.Table:
         bad.clear()
@@ -187,10 +207,9 @@ def read_csv(data: bytes) -> tuple[Table, str]:
         # Arrow numbers invalid rows only when parsing on one thread.
         table = parse(threads=False)
     n_valid, n_bad = table.num_rows, len(bad)
-    _starts, nonempty = _line_starts(buf)
-    record_lines = np.flatnonzero(nonempty) + 1
-    if len(record_lines) != 1 + n_valid + n_bad:
-        record_lines = np.array(_record_lines_csv_module(text))
+    record_lines = _record_lines(buf, 1 + n_valid + n_bad)
+    if record_lines is None:
+        record_lines = np.array(_record_lines_csv_module(buf.decode("utf-8")))
     bad_numbers = np.array(sorted(b[0] for b in bad), dtype=np.int64)
     all_numbers = np.arange(2, 2 + n_valid + n_bad)
     valid_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)

@@ -18,10 +18,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kit.identifiers import extract
 from kit.load.complete import empty_ledger
 from kit.load.entities import DEFAULT_ENTITY, classify_value
+from kit.load.fastsubjects import FOUND_COLUMNS, fast_extract
 from kit.normalise import TEXT_DTYPE
 from kit.schema import IDENTIFIER_COLUMNS, KINDS, SUBJECT_COLUMNS, Entity
 
@@ -78,11 +80,15 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     if len(query_log) == 0:
         return empty_subjects(), empty_ledger()
     codes, uniques = pd.factorize(query_log["conditions_raw"], use_na_sentinel=True)
+    unique_text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+    fast, matched = fast_extract(unique_text)
     rows: list[tuple[int, str, str, str, bool, bool | None]] = []
-    for code, text in enumerate(uniques):
-        for f in extract(str(text)):
-            rows.append((code, f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
-    found = pd.DataFrame(rows, columns=["_code", "entity", "value", "raw", "keyed", "id_valid"])
+    for code in np.flatnonzero(~matched):
+        for f in extract(str(uniques[int(code)])):
+            rows.append((int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
+    slow = pd.DataFrame(rows, columns=FOUND_COLUMNS)
+    found = pd.concat([df for df in (fast, slow) if len(df)] or [slow], ignore_index=True)
+    found = found.sort_values("_code", kind="stable")
     lookups = pd.DataFrame(
         {
             "_code": codes,
@@ -108,6 +114,11 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
                 "raw": sub["conditions_raw"].to_numpy(),
             }
         ).astype(TEXT_DTYPE)
+    if (
+        not found.duplicated(["_code", "entity", "value"]).any()
+        and query_log["lookup_id"].is_unique
+    ):
+        return _typed(joined, SUBJECT_COLUMNS), warnings
     joined = joined.drop_duplicates(["lookup_id", "entity", "value"])
     return _typed(joined, SUBJECT_COLUMNS), warnings
 
