@@ -200,6 +200,13 @@ def test_probabilities_positive_and_sum_to_sample_size() -> None:
     # and unconditionally they sum to the expected sample size.
     assert frame["inclusion_probability"].sum() == pytest.approx(sample.expected_size)
     assert sample.lookups["inclusion_probability"].between(0, 1, inclusive="right").all()
+    # The units table alone gives every lookup's probability (what the bundle writes).
+    units = sample.units.set_index("unit")
+    rebuilt = frame["unit"].map(units["p_unit"]) * np.where(
+        frame["stratum"] == "risk", 1.0, frame["unit"].map(units["p_uniform"])
+    )
+    assert np.allclose(rebuilt, frame["inclusion_probability"])
+    assert (frame["stratum"] == "risk").sum() == units["risk_stratum"].sum()
 
 
 def test_inclusion_probabilities_match_repeated_draws() -> None:

@@ -84,7 +84,10 @@ class AuditSample:
     units
         One row per unit of the population: ``unit``, ``parent``, ``lookups``,
         ``headcount``, ``closer_audit``, ``chosen``, ``p_unit``, ``rate``,
-        ``lookup_quota``, ``risk_taken``, ``uniform_taken``, ``officer_quota``.
+        ``lookup_quota``, ``risk_taken``, ``uniform_taken``, ``officer_quota``,
+        ``risk_stratum`` (lookups the risk stratum takes if the unit is chosen)
+        and ``p_uniform`` (``P(lookup | unit)`` of every lookup outside the risk
+        stratum): with ``p_unit`` they give every lookup's inclusion probability.
     frame
         Every lookup of the population: ``lookup_id``, ``unit``, ``risk_tier``,
         ``risk``, ``stratum`` (``risk`` or ``uniform``), ``p_unit``,
@@ -317,6 +320,10 @@ def monthly_sample(
         .fillna(0)
         .astype(np.int64)
     )
+    in_risk = (frame["stratum"] == "risk").groupby(frame["unit"]).sum()
+    units["risk_stratum"] = units["unit"].map(in_risk).fillna(0).astype(np.int64)
+    uniform = frame.loc[frame["stratum"] == "uniform"].groupby("unit", sort=False)["p_within"]
+    units["p_uniform"] = units["unit"].map(uniform.first()).fillna(0.0).astype(float)
 
     staff = _officer_risk(lookups, officers)
     staff = _strata(

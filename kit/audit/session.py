@@ -184,15 +184,16 @@ def sources_table(dataset: Any, lang: str = "zh-TW") -> pd.DataFrame:
 def audit_tables(audit: MonthlyAudit) -> dict[str, pd.DataFrame]:
     """Return every table of the bundle by file name, headers in the audit's language.
 
-    The statistics, the units and officers of the sample, and the sampling
-    frame (every lookup of the population with its inclusion probability);
-    the worksheet is written separately.
+    The statistics and the units and officers of the sample; the worksheet
+    is written separately. The whole sampling frame is not written (it has a
+    row per lookup of the month): every lookup's inclusion probability is 1
+    for the risk stratum (all of it in the worksheet) and
+    ``p_unit × p_uniform`` of its unit (``sample_units``) otherwise.
     """
     sample = audit.sample
     tables = dict(audit.statistics)
     tables["sample_units"] = sample.units
     tables["sample_officers"] = sample.officers_sampled.drop(columns=["risk_tier"])
-    tables["sample_frame"] = sample.frame.drop(columns=["risk_tier"])
     return {name: localise(frame, audit.lang) for name, frame in tables.items()}
 
 

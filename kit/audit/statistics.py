@@ -106,12 +106,15 @@ def _by_account(lookups: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["rank", "unit", "user"], kind="stable").reset_index(drop=True)
 
 
-def _code_counts(lookups: pd.DataFrame, codes: tuple[str, ...]) -> pd.DataFrame:
+def _code_counts(
+    lookups: pd.DataFrame, codes: tuple[str, ...], *, shares: bool = True
+) -> pd.DataFrame:
     marked = _with_codes(lookups, codes)
     table = marked.groupby("unit", sort=True)[list(codes)].sum().astype(np.int64)
     table.insert(0, "lookups", lookups.groupby("unit", sort=True).size().astype(np.int64))
-    for code in codes:
-        table[f"{code}_share"] = table[code] / table["lookups"].clip(lower=1)
+    if shares:
+        for code in codes:
+            table[f"{code}_share"] = table[code] / table["lookups"].clip(lower=1)
     return table.reset_index()
 
 
@@ -285,7 +288,7 @@ def monthly_statistics(
         "volume_by_account": _by_account(lookups),
         "abnormal_times": _code_counts(lookups, TIME_CODES),
         "lookups_by_hour": _by_hour(lookups),
-        "abnormal_subjects": _code_counts(lookups, SUBJECT_CODES),
+        "abnormal_subjects": _code_counts(lookups, SUBJECT_CODES, shares=False),
         "unexplained_by_unit": _unexplained(lookups),
         "month_over_month": mom,
         "closer_audit_candidates": closer_audit_candidates(
