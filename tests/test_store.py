@@ -65,8 +65,8 @@ def _write_folder(folder: Path) -> Path:
     text = HEADER + "".join(_row(r) for r in LOOKUPS[5:])
     (folder / "logs" / "export_0002.csv").write_text(text, encoding="utf-8-sig")
     (folder / "officers.csv").write_text(
-        "員警編號,姓名,單位\nTC001,王小明,第三分局西屯派出所\nTC002,李大華,第三分局西屯派出所\n"
-        "TC003,陳美玲,第三分局西屯派出所\n",
+        "員警編號,姓名,單位,手機\nTC001,王小明,第三分局西屯派出所,0912-000-111;0912-000-222\n"
+        "TC002,李大華,第三分局西屯派出所,0912-000-333\nTC003,陳美玲,第三分局西屯派出所,\n",
         encoding="utf-8",
     )
     return folder
@@ -348,3 +348,34 @@ def test_interrupted_ingest_leaves_store_intact(
     on_disk = {p.relative_to(store_dir).as_posix() for p in store_dir.rglob("*.parquet")}
     assert on_disk == store.manifest.referenced(), "stray files of the crash are removed"
     assert store_layout.read_manifest(store_dir).rows["query_log"] == len(LOOKUPS) + len(NEW)
+
+
+@pytest.fixture(scope="module")
+def synth_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kit.synth import generate
+
+    folder = tmp_path_factory.mktemp("synth") / "messy"
+    generate(folder, seed=5, officers=12, months=1, start="2023-08")
+    return folder
+
+
+def test_messy_generated_folder_round_trips(synth_folder: Path, tmp_path: Path) -> None:
+    key = json.loads((synth_folder / "answer_key.json").read_text(encoding="utf-8"))
+    loaded = load_folder(synth_folder)
+    result = ingest(synth_folder, tmp_path / "store")
+    assert result.totals["query_log"] == key["distinct_valid_lookups"] == len(loaded.query_log)
+    stored = load_dataset(open_store(tmp_path / "store"))
+    for kind in KINDS:
+        got, expected = stored.frame(kind), loaded.frame(kind)
+        order = [c for c in ("source_file", "source_line") if c in got.columns]
+        if kind == "duty_roster":
+            order = [*order, "start"]
+        pd.testing.assert_frame_equal(
+            got.sort_values(order).reset_index(drop=True),
+            expected.sort_values(order).reset_index(drop=True),
+            obj=kind,
+        )
+    rejected = stored.ledger[stored.ledger["status"] == "rejected"]
+    assert len(rejected) == len(loaded.ledger[loaded.ledger["status"] == "rejected"])
+    again = ingest(synth_folder, tmp_path / "store")
+    assert not any(again.new_rows.values())

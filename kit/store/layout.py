@@ -154,7 +154,7 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
         name = fld.name
         if name in table.column_names:
             column = table.column(name)
-            if column.type != fld.type:
+            if str(column.type) != str(fld.type):  # list<element> vs list<item> too
                 column = column.cast(fld.type)
         else:
             column = pa.chunked_array([pa.nulls(table.num_rows, fld.type)])
