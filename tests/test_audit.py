@@ -213,7 +213,7 @@ def test_inclusion_probabilities_match_repeated_draws() -> None:
     lookups, dataset = agency(
         {f"第一分局{i}派出所": 3 for i in range(6)}, per_officer=20, flagged_share=0.1
     )
-    draws = 150
+    draws = 100
     hits = pd.Series(0, index=lookups["lookup_id"])
     for seed in range(draws):
         sample = monthly_sample(lookups, dataset, "2023-03", seed=seed, rate=0.1)
@@ -320,3 +320,28 @@ def test_closer_audit_candidates_from_volume_jump() -> None:
     assert list(candidates.index) == ["第一分局0派出所"]
     assert "jump" in candidates.loc["第一分局0派出所", "reason"]
     assert "volume" in candidates.loc["第一分局0派出所", "reason"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_risk_stratum_never_skips_a_riskier_lookup(seed: int) -> None:
+    lookups, dataset = agency(
+        {f"第一分局{i}派出所": 5 + 3 * i for i in range(4)},
+        per_officer=60,
+        seed=seed,
+        flagged_share=0.02,
+        suspicious_share=0.005,
+        unexplained_share=0.01,
+    )
+    sample = monthly_sample(lookups, dataset, "2023-03", seed=seed)
+    frame = sample.frame
+    units = sample.units.set_index("unit")
+    for unit, rows in frame.groupby("unit"):
+        risk = rows[rows["stratum"] == "risk"]
+        others = rows[(rows["stratum"] != "risk") & (rows["risk_tier"] > 0)]
+        risk_quota = units.loc[unit, "lookup_quota"] - math.ceil(
+            units.loc[unit, "lookup_quota"] / 4
+        )
+        assert len(risk) <= risk_quota
+        if len(others):
+            assert len(risk) == risk_quota
+            assert risk["risk_tier"].min() >= others["risk_tier"].max()
