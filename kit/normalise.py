@@ -341,12 +341,12 @@ def _fixed_width(
         rows = np.flatnonzero(candidates & ~matched & (lengths == len(layout)))
         if len(rows) == 0:
             continue
-        sub = mat[rows, : len(layout)].astype(np.int64)
+        every = len(rows) == n
         ok = np.ones(len(rows), dtype=bool)
         values: dict[str, np.ndarray] = {}
         sign = np.ones(len(rows), dtype=np.int64)
         for pos, code in enumerate(layout):
-            col = sub[:, pos]
+            col = (mat[:, pos] if every else mat[rows, pos]).astype(np.int64)
             if code in _LAYOUT_FIELDS:
                 digit = col - 48
                 ok &= (digit >= 0) & (digit <= 9)

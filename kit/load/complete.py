@@ -230,8 +230,9 @@ def complete_kind(kind_name: str, frame: pd.DataFrame) -> Completed:
             reject_rows(empty, col.canonical, f"empty required field {col.canonical}")
 
     keep = ~reject
-    frame = frame[keep].reset_index(drop=True)
-    out = {k: v[keep].reset_index(drop=True) for k, v in out.items()}
+    if not keep.all():
+        frame = frame[keep].reset_index(drop=True)
+        out = {k: v[keep].reset_index(drop=True) for k, v in out.items()}
     ledgers.append(_identifier_columns(kind, frame, out))
     columns: dict[str, pd.Series] = {c.canonical: out[c.canonical] for c in kind.columns}
     for col in kind.columns:
@@ -357,9 +358,9 @@ def _handheld_operation(operation: str) -> str:
 
 def _per_value(series: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """Apply ``fn`` once per distinct non-missing value (columns with few distinct values)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped = np.array([fn(str(u)) for u in uniques] + [np.nan], dtype=object)
-    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], dtype=TEXT_DTYPE)
+    encoded = pc.dictionary_encode(_arrow(series).cast(pa.string()))
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+    return pd.Series(pd.array(pc.take(mapped, encoded.indices), dtype=TEXT_DTYPE))
 
 
 def _arrow(series: pd.Series) -> pa.Array:

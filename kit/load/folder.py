@@ -54,7 +54,7 @@ def _table_frame(table: Table, columns: dict[int, str], rel: str, sha: str) -> p
         data[name] = table.cells[i] if i in table.cells.columns else pd.Series(None, dtype=object)
     frame = pd.DataFrame(data)
     frame["source_file"] = rel
-    frame["source_line"] = pd.Series(table.lines, dtype=TEXT_DTYPE)
+    frame["source_line"] = pd.Series(pd.array(table.lines, dtype=TEXT_DTYPE))
     frame["source_sha256"] = sha
     return frame
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 __all__ = ["BadRow", "Decoded", "Table", "decode", "read_csv", "read_xlsx"]
@@ -72,10 +73,10 @@ class Decoded:
 
 
 def _is_utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8 (validated by Arrow, without building a str)."""
+    """Whether ``data`` is valid UTF-8."""
     try:
-        pa.array([data], type=pa.large_binary()).cast(pa.large_string())
-    except pa.ArrowInvalid:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
         return False
     return True
 
@@ -213,7 +214,7 @@ def read_csv(data: bytes) -> tuple[Table, str]:
     bad_numbers = np.array(sorted(b[0] for b in bad), dtype=np.int64)
     all_numbers = np.arange(2, 2 + n_valid + n_bad)
     valid_numbers = np.setdiff1d(all_numbers, bad_numbers, assume_unique=True)
-    lines = record_lines[valid_numbers - 1].astype(str).astype(object)
+    lines = pc.cast(pa.array(record_lines[valid_numbers - 1]), pa.string())
     bad_rows = [
         BadRow(
             str(record_lines[number - 1]) if 0 < number <= len(record_lines) else "",

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kit.identifiers import extract
 from kit.load.complete import empty_ledger
@@ -88,19 +89,31 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
             rows.append((int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
     slow = pd.DataFrame(rows, columns=FOUND_COLUMNS)
     found = pd.concat([df for df in (fast, slow) if len(df)] or [slow], ignore_index=True)
-    found = found.sort_values("_code", kind="stable")
-    lookups = pd.DataFrame(
+    found = found.sort_values("_code", kind="stable").reset_index(drop=True)
+    # Join back to the lookups without a merge: each row repeats its code's finds.
+    found_codes = found["_code"].to_numpy(dtype=np.int64)
+    per_code = np.bincount(found_codes, minlength=len(uniques))
+    first_of_code = np.concatenate([[0], np.cumsum(per_code)[:-1]])
+    safe_codes = np.where(codes < 0, 0, codes)
+    per_row = np.where(codes < 0, 0, per_code[safe_codes])
+    rows = np.repeat(np.arange(len(codes)), per_row)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    picks = first_of_code[safe_codes[rows]] + within
+    lookup_id = pa.array(query_log["lookup_id"].array, from_pandas=True)
+    if isinstance(lookup_id, pa.ChunkedArray):
+        lookup_id = lookup_id.combine_chunks()
+    subjects = pd.DataFrame(
         {
-            "_code": codes,
-            "lookup_id": query_log["lookup_id"].to_numpy(),
-            "_row": np.arange(len(codes)),
+            "lookup_id": pd.array(lookup_id.take(pa.array(rows)), dtype=TEXT_DTYPE),
+            **{
+                col: found[col].to_numpy()[picks]
+                for col in ("entity", "value", "raw", "keyed", "id_valid")
+            },
         }
     )
-    joined = lookups.merge(found, on="_code", how="inner", sort=False).sort_values(
-        "_row", kind="stable"
-    )
-    invalid = joined["id_valid"].eq(False).fillna(False).astype(bool)
-    invalid_rows = np.unique(joined.loc[invalid, "_row"].to_numpy())
+    bad_codes = np.zeros(len(uniques) + 1, dtype=bool)
+    bad_codes[found_codes[found["id_valid"].eq(False).fillna(False).to_numpy(dtype=bool)]] = True
+    invalid_rows = np.flatnonzero(bad_codes[np.where(codes < 0, len(uniques), codes)])
     warnings = empty_ledger()
     if len(invalid_rows):
         sub = query_log.iloc[invalid_rows]
@@ -114,13 +127,10 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
                 "raw": sub["conditions_raw"].to_numpy(),
             }
         ).astype(TEXT_DTYPE)
-    if (
-        not found.duplicated(["_code", "entity", "value"]).any()
-        and query_log["lookup_id"].is_unique
-    ):
-        return _typed(joined, SUBJECT_COLUMNS), warnings
-    joined = joined.drop_duplicates(["lookup_id", "entity", "value"])
-    return _typed(joined, SUBJECT_COLUMNS), warnings
+    repeated_finds = found.duplicated(["_code", "entity", "value"]).any()
+    if repeated_finds or pc.count_distinct(lookup_id).as_py() < len(lookup_id):
+        subjects = subjects.drop_duplicates(["lookup_id", "entity", "value"])
+    return _typed(subjects, SUBJECT_COLUMNS), warnings
 
 
 def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
