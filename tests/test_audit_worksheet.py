@@ -145,6 +145,7 @@ def test_worksheet_chinese_headers(dataset: Dataset) -> None:
     assert list(zh.columns) == list(WORKSHEET_HEADERS.values())
     assert zh["當時勤務"].iloc[0] == "巡邏 08:00–16:00"
     assert "在所" in set(zh["出入登記"])
+    assert set(zh["風險層級"]) == {"可疑", "有異常標記", "無合理事由", "無"}
 
 
 def test_write_worksheet_csv_and_xlsx(dataset: Dataset, tmp_path: Path) -> None:

@@ -100,6 +100,15 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
+RISK_WORDS: dict[str, str] = {
+    "suspicious": "可疑",
+    "flagged": "有異常標記",
+    "unexplained": "無合理事由",
+    "none": "無",
+}
+"""Chinese names of the risk tiers (:data:`kit.audit.frames.RISK_TIERS`)."""
+
+
 def _text(lang: str) -> dict[str, str]:
     return _TEXT["en" if lang == "en" else "zh-TW"]
 
@@ -297,7 +306,7 @@ def audit_worksheet(
             "severity": column("severity"),
             "source": column("source_file").fillna("") + ":" + column("source_line").fillna(""),
             "stratum": lookups["stratum"].map({"risk": words["risk"], "uniform": words["uniform"]}),
-            "risk": column("risk"),
+            "risk": column("risk").replace(RISK_WORDS) if lang != "en" else column("risk"),
             "inclusion_probability": lookups["inclusion_probability"].astype(float).round(6),
             "conclusion": pd.Series("", index=lookups.index, dtype="string"),
             "note": pd.Series("", index=lookups.index, dtype="string"),
