@@ -94,11 +94,9 @@ def plain_copy(folder: Path, target: Path) -> tuple[float, int]:
     files = query_log_files(folder)
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     t0 = time.perf_counter()
-    con.execute(
-        f"COPY (SELECT * FROM read_csv([{listed}], union_by_name = true)) "
-        f"TO '{target}' (FORMAT parquet)"
-    )
+    con.execute(f"COPY (SELECT * FROM read_csv([{listed}])) TO '{target}' (FORMAT parquet)")
     elapsed = time.perf_counter() - t0
     rows = con.execute(f"SELECT count(*) FROM '{target}'").fetchone()
     return elapsed, int(rows[0]) if rows else 0
@@ -132,6 +130,7 @@ def latency(store_dir: Path, work: Path, samples: int = 15) -> dict[str, float]:
     ql_files = store.files("query_log")
     sj_files = store.files("subjects")
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     unsorted_ql, unsorted_sj = work / "unsorted_ql.parquet", work / "unsorted_sj.parquet"
 
     def scan(files: list[str]) -> str:
@@ -181,7 +180,7 @@ def latency(store_dir: Path, work: Path, samples: int = 15) -> dict[str, float]:
 
 
 def scale(work: Path, lookups: int, *, messy: bool) -> dict[str, object]:
-    officers = max(10, round(lookups / (MONTHS * LOOKUPS_PER_OFFICER_MONTH)))
+    officers = max(12, round(lookups / (MONTHS * LOOKUPS_PER_OFFICER_MONTH)))
     result: dict[str, object] = {"target_lookups": lookups, "officers": officers}
     clean = work / f"clean_{lookups}"
     result["generate_s"] = generate(clean, officers, seed=11, clean=True)
