@@ -83,11 +83,11 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     codes, uniques = pd.factorize(query_log["conditions_raw"], use_na_sentinel=True)
     unique_text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
     fast, matched = fast_extract(unique_text)
-    rows: list[tuple[int, str, str, str, bool, bool | None]] = []
+    slow_rows: list[tuple[int, str, str, str, bool, bool | None]] = []
     for code in np.flatnonzero(~matched):
         for f in extract(str(uniques[int(code)])):
-            rows.append((int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
-    slow = pd.DataFrame(rows, columns=FOUND_COLUMNS)
+            slow_rows.append((int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
+    slow = pd.DataFrame(slow_rows, columns=FOUND_COLUMNS)
     found = pd.concat([df for df in (fast, slow) if len(df)] or [slow], ignore_index=True)
     found = found.sort_values("_code", kind="stable").reset_index(drop=True)
     # Join back to the lookups without a merge: each row repeats its code's finds.
