@@ -112,9 +112,9 @@ def test_annotate_lookups_keeps_every_row_and_defaults_unreviewed(case_dir: Path
     assert list(out.index) == [10, 11, 12, 13]
     assert list(out["reason"]) == ["r1", "r2", "r3", "r4"]
     assert list(out["review_status"]) == ["unreviewed", "explained", "explained", "confirmed"]
-    assert list(out["review_reason"].fillna("-")) == ["-", "案件", "案件", "-"]
-    assert list(out["review_investigator"].fillna("-")) == ["-", "x", "x", "y"]
-    assert out["review_time"].isna().tolist() == [True, False, False, False]
+    assert list(out["review_reason"]) == ["", "案件", "案件", ""]
+    assert list(out["review_investigator"]) == ["", "x", "x", "y"]
+    assert (out["review_time"] == "").tolist() == [True, False, False, False]
     assert set(REVIEW_COLUMNS) <= set(out.columns)
 
 
@@ -153,7 +153,7 @@ def test_annotate_lookups_on_a_localised_report_table(case_dir: Path) -> None:
     table = pd.DataFrame({"查詢識別碼": [ID_A, ID_B]})
     out = annotate_lookups(table, case_dir, key="查詢識別碼", lang="zh-TW")
     assert list(out["審閱狀態"]) == ["已說明", "未審閱"]
-    assert list(out["說明理由"].fillna("")) == ["案件", ""]
+    assert list(out["說明理由"]) == ["案件", ""]
     with pytest.raises(CaseError, match="lookup_id"):
         annotate_lookups(table, case_dir)
 
@@ -173,3 +173,28 @@ def test_concurrent_saves_append_whole_lines(case_dir: Path) -> None:
         list(pool.map(save, range(4)))
     full = history(case_dir)
     assert len(full) == 40 and set(full["note"]) == {long_note}
+
+
+def test_review_tables_and_summary_for_the_bundle(case_dir: Path) -> None:
+    from kit.case import review_summary, review_tables
+
+    annotate(case_dir, ID_A, "explained", reason="案件", investigator="x")
+    annotate(case_dir, ID_B, "confirmed", investigator="x")
+    tables = {
+        "lookups": pd.DataFrame({"查詢識別碼": [ID_A, ID_B, ID_C], "可疑": [True, True, True]}),
+        "evidence": pd.DataFrame({"查詢識別碼": [ID_A, ID_A], "理由": ["r1", "r2"]}),
+        "sources": pd.DataFrame({"x": [1]}),
+    }
+    assert review_tables(tables, None) == tables
+    out = review_tables(tables, case_dir, lang="zh-TW")
+    assert list(out["lookups"]["審閱狀態"]) == ["已說明", "確認違失", "未審閱"]
+    assert list(out["evidence"]["說明理由"]) == ["案件", "案件"]
+    assert out["sources"] is tables["sources"]
+    english = review_tables({"lookups": pd.DataFrame({"lookup_id": [ID_B]})}, case_dir, lang="en")
+    assert list(english["lookups"]["review_status"]) == ["confirmed"]
+    lookups = pd.DataFrame({"lookup_id": [ID_A, ID_B, ID_C], "suspicious": [True, True, True]})
+    summary = review_summary(lookups, case_dir, lang="en").set_index("measure")["value"]
+    assert summary["reviewed"] == 2 and summary["unreviewed"] == 1
+    assert summary["explained (kept, marked)"] == 1 and summary["confirmed misconduct"] == 1
+    assert list(review_summary(lookups, case_dir).columns) == ["項目", "數值"]
+    assert review_summary(lookups, None).empty

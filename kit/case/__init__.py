@@ -26,6 +26,7 @@ from kit.case.case import (
     show_case,
 )
 from kit.case.panel import ReviewPanel, open_review_panel, review_panel
+from kit.case.report import review_summary, review_tables
 from kit.case.review import ImportResult, export_review, import_review
 
 __all__ = [
@@ -55,5 +56,7 @@ __all__ = [
     "orphan_annotations",
     "review_counts",
     "review_panel",
+    "review_summary",
+    "review_tables",
     "show_case",
 ]

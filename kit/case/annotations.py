@@ -337,7 +337,7 @@ def annotate_lookups(
 
     Every row is kept (an explained lookup is marked, never dropped); a
     lookup nobody annotated gets ``review_status`` ``unreviewed`` and empty
-    note, reason, investigator and time. Works for the lookup table and the
+    (``""``) note, reason, investigator and time. Works for the lookup table and the
     evidence table alike (several rows per lookup get the same review).
 
     Parameters
@@ -379,7 +379,8 @@ def annotate_lookups(
     for column in REVIEW_COLUMNS:
         out[column] = pd.Series(joined[column].to_numpy(), index=lookups.index, dtype="string")
     out["review_status"] = out["review_status"].fillna(Status.UNREVIEWED.value)
-    out["review_note"] = out["review_note"].fillna("")
+    for column in REVIEW_COLUMNS[1:]:
+        out[column] = out[column].fillna("")
     if lang in STATUS_LABELS:
         out["review_status"] = out["review_status"].replace(STATUS_LABELS[lang])
         out = out.rename(columns=REVIEW_HEADERS[lang])

@@ -138,8 +138,8 @@ def prepare_notebook(
 def notebook_parameters(template: Path, case: Case) -> dict[str, Any]:
     """Return the parameters to inject: the case's, for the names the notebook declares.
 
-    ``case_dir`` is always injected (it is how the notebook finds the
-    annotations); a notebook that writes report files (``bundle_dir``) writes
+    A notebook declaring ``case_dir`` gets the case folder (it is how it finds
+    the annotations); one that writes report files (``bundle_dir``) writes
     them under ``CASE_DIR/report``.
     """
     import nbformat
@@ -154,7 +154,7 @@ def notebook_parameters(template: Path, case: Case) -> dict[str, Any]:
     }
     values = case.parameters()
     values["bundle_dir"] = str(case.path / REPORT_DIR)
-    return {k: v for k, v in values.items() if k in declared or k == "case_dir"}
+    return {k: v for k, v in values.items() if k in declared}
 
 
 def new_case(
