@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -379,3 +381,22 @@ def test_messy_generated_folder_round_trips(synth_folder: Path, tmp_path: Path) 
     assert len(rejected) == len(loaded.ledger[loaded.ledger["status"] == "rejected"])
     again = ingest(synth_folder, tmp_path / "store")
     assert not any(again.new_rows.values())
+
+
+def test_ingest_lock(data_dir: Path, tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    lock = store_dir / ".ingest.lock"
+    lock.write_text(str(os.getpid()), encoding="ascii")
+    with pytest.raises(StoreError, match="another ingest"):
+        ingest(data_dir, store_dir)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lock.write_text(finished.stdout.strip(), encoding="ascii")
+    result = ingest(data_dir, store_dir)
+    assert result.totals["query_log"] == len(LOOKUPS)
+    assert not lock.exists()

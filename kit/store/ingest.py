@@ -19,6 +19,7 @@ import shutil
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +61,8 @@ columns); 64 MiB of CSV (about half a million lookups) stays near 1.5 GiB.
 HEADER_BYTES = 64 * 1024
 
 COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
+
+LOCK_NAME = ".ingest.lock"
 
 OWNED = ("query_log", "subjects", "proxies", "ledger", "tables", ".staging")
 """Store sub-folders the kit writes (stray files there are removed)."""
@@ -123,8 +126,8 @@ class IngestResult:
         return "\n".join(lines)
 
 
-def _prepare(data_dir: Path, store_dir: Path) -> Manifest:
-    """Check the two folders and return the store's manifest (new when the store is new)."""
+def _prepare(data_dir: Path, store_dir: Path) -> None:
+    """Check the two folders; create the store folder when it is new."""
     if not data_dir.is_dir():
         raise DataFolderError("the data folder does not exist: check the path", file=str(data_dir))
     if store_dir == data_dir or store_dir.is_relative_to(data_dir):
@@ -134,15 +137,58 @@ def _prepare(data_dir: Path, store_dir: Path) -> Manifest:
             file=str(store_dir),
         )
     if store_dir.is_dir() and (store_dir / MANIFEST).is_file():
-        return read_manifest(store_dir)
-    if store_dir.exists() and (not store_dir.is_dir() or any(store_dir.iterdir())):
+        return
+    if store_dir.exists() and not store_dir.is_dir():
+        raise StoreError("the store path is a file: give a folder", file=str(store_dir))
+    # A folder holding only what an interrupted first ingest left is resumed.
+    ours = {*OWNED, LOCK_NAME, REPORT_NAME, REJECTS_NAME}
+    if store_dir.is_dir() and any(p.name not in ours for p in store_dir.iterdir()):
         raise StoreError(
             "this folder is not empty and is not a kit store: give a new or empty folder, "
             "or an existing store",
             file=str(store_dir),
         )
     store_dir.mkdir(parents=True, exist_ok=True)
-    return Manifest()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def _ingest_lock(store_dir: Path) -> Iterator[None]:
+    """Hold ``STORE/.ingest.lock`` so that two ingests never write one store at once.
+
+    A lock left by a process that no longer runs (a killed ingest) is taken over.
+    """
+    lock = store_dir / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            text = lock.read_text(encoding="ascii", errors="replace").strip()
+            if text.isdigit() and _process_alive(int(text)):
+                raise StoreError(
+                    f"another ingest into this store is running (process {text}): "
+                    "wait for it to finish",
+                    file=str(store_dir),
+                ) from None
+            lock.unlink(missing_ok=True)
+    else:
+        raise StoreError("cannot lock the store for ingest: retry", file=str(store_dir))
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def _remove_strays(store_dir: Path, manifest: Manifest) -> None:
@@ -173,6 +219,7 @@ def _is_query_log_csv(path: Path) -> bool:
         return False
     with path.open("rb") as handle:
         head = handle.read(HEADER_BYTES)
+    head = head[: head.find(b"\n") + 1] or head  # whole first line: no cut character
     lines = decode(head).text.splitlines()
     if not lines:
         return False
@@ -376,7 +423,13 @@ def ingest(
     """
     data = Path(data_dir).expanduser().resolve()
     root = Path(store_dir).expanduser().resolve()
-    manifest = _prepare(data, root)
+    _prepare(data, root)
+    with _ingest_lock(root):
+        return _ingest_locked(data, root, batch_bytes, workers)
+
+
+def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None) -> IngestResult:
+    manifest = read_manifest(root) if (root / MANIFEST).is_file() else Manifest()
     _remove_strays(root, manifest)
     known = _known_sha256(root, manifest)
     run = new_run_id()

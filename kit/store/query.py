@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from kit.dataset import Dataset
 from kit.identifiers import canonical, extract
-from kit.schema import KINDS, LEDGER_COLUMNS, Entity
+from kit.schema import KINDS, LEDGER_COLUMNS, SUBJECT_COLUMNS, Entity
 from kit.store.ingest import store_report
 from kit.store.layout import Store, TableSchema, fetch, to_frame
 from kit.store.period import Bound, Period
@@ -240,16 +240,14 @@ def _ledger(store: Store, con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None
 
 
 def _subjects_of(
-    store: Store, con: duckdb.DuckDBPyConnection, lookups: pd.DataFrame
+    store: Store, con: duckdb.DuckDBPyConnection, lookups: pd.DataFrame, months: list[str]
 ) -> pd.DataFrame:
+    """Return the ``subjects`` rows of these lookups (which lie in ``months``)."""
     schema = store.schema("subjects")
     if schema is None:
         return Dataset.from_frames().subjects
-    months = (
-        sorted(set(lookups["time"].dt.strftime("%Y-%m").dropna().unique())) if len(lookups) else []
-    )
-    files = store.files("subjects", months)
-    columns = [c for c in Dataset.from_frames().subjects.columns]
+    files = store.files("subjects", months) if len(lookups) else []
+    columns = list(SUBJECT_COLUMNS)
     subject_schema = TableSchema(
         pa.schema([schema.arrow.field(c) for c in columns]), {c: schema.dtypes[c] for c in columns}
     )
@@ -312,7 +310,8 @@ def load_dataset(
             who = [_officer_id(o) for o in officers]
             condition = _officers_condition(store, con, period, who)
         lookups = _query_log(store, con, period, condition, [])
-        subjects = _subjects_of(store, con, lookups)
+        months = period.months(store.manifest.months)
+        subjects = _subjects_of(store, con, lookups, months)
         ledger = _ledger(store, con)
     frames: dict[str, pd.DataFrame] = {"query_log": lookups, "subjects": subjects}
     if ledger is not None:
