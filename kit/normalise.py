@@ -101,6 +101,11 @@ def _as_arrow_text(series: pd.Series) -> pa.Array:
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
+def _arrow_list(series: pd.Series) -> pa.Array:
+    arr = pa.array(series.array, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def _to_text_series(arr: pa.Array, index: pd.Index) -> pd.Series:
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return pd.Series(pd.array(arr, dtype=TEXT_DTYPE), index=index)
@@ -155,6 +160,10 @@ def split_list_series(series: pd.Series) -> pd.Series:
         dropped; a missing cell stays missing.
 
     """
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_list(series.dtype.pyarrow_dtype):
+        series = pd.Series(pd.array(pc.binary_join(_arrow_list(series), ";"), dtype=TEXT_DTYPE))
+    elif series.dtype == object and series.map(lambda v: isinstance(v, (list, tuple))).any():
+        series = series.map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
     arr = pc.utf8_normalize(_as_arrow_text(series), form="NFKC")
     parts = pc.split_pattern_regex(arr, pattern=r"[;,、\n\r]")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))

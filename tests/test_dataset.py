@@ -221,3 +221,12 @@ def test_lookup_id_formula() -> None:
     assert q["lookup_id"].iloc[0] == expected
     fields = ["2023-10-05T14:33:21+08:00", "TC1", "", "車籍資料查詢", "x", "", "", ""]
     assert q["lookup_id"].iloc[1] == hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
+
+
+def test_list_cells_given_as_lists() -> None:
+    officers = pd.DataFrame(
+        {"officer_id": ["TC1"], "name": ["王"], "phone": [["0912-345-678", "0922333444"]]}
+    )
+    ds = Dataset.from_frames(officers=officers)
+    assert list(ds.officers["phone"].iloc[0]) == ["0912-345-678", "0922333444"]
+    assert ds.identifiers["value"].tolist() == ["0912345678", "0922333444"]

@@ -195,6 +195,9 @@ def test_skip_sha256(messy: Path, messy_ds) -> None:  # type: ignore[no-untyped-
     assert len(again.query_log) == 2
     everything = load_folder(messy, skip_sha256=set(sha.values()) - {""})
     assert len(everything.query_log) == 0
+    # The store re-ingesting a folder whose log is already in: no "no query log" error.
+    new_files_only = load_folder(messy, skip_sha256={sha["log.csv"]})
+    assert len(new_files_only.query_log) == 0 and len(new_files_only.officers) == 2
 
 
 def test_missing_folder(tmp_path: Path) -> None:

@@ -210,10 +210,8 @@ def load_folder(
     assembled = assemble(frames, ledger)
     report = IngestReport(str(path), tuple(_with_late_counts(f, assembled) for f, _ in reports))
     has_log = any(s.kind == "query_log" for f in report.files for s in f.sheets)
-    all_skipped = bool(files) and all(
-        f.status in ("skipped",) for f in report.files if f.format != "other"
-    )
-    if not has_log and not (all_skipped and any(f.status == "skipped" for f in report.files)):
+    skipped = any(f.status == "skipped" for f in report.files)
+    if not has_log and not skipped:
         hint = f" ({'; '.join(str(e) for e in schema_errors)})" if schema_errors else ""
         raise DataFolderError(
             "data folder holds no query log (警政日誌) export: add one" + hint, file=str(path)
