@@ -40,7 +40,9 @@ __all__ = [
     "nfkc",
     "nfkc_series",
     "parse_clock",
+    "parse_date",
     "parse_dates",
+    "parse_time",
     "parse_times",
     "split_list",
     "split_list_series",
@@ -509,6 +511,27 @@ def _dates_of(times: pd.Series) -> pd.Series:
     day = times.dt.tz_localize(None).dt.floor("D")
     arr = pa.array(day.astype("datetime64[ms]"), from_pandas=True).cast(pa.date32())
     return pd.Series(pd.array(arr, dtype=DATE_DTYPE), index=times.index)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """Parse one date in any accepted format (``2023-10-05``, ``112/10/05`` …).
+
+    Returns
+    -------
+    datetime.date or None
+        ``None`` when the text is not a date.
+
+    """
+    dates, _ = parse_dates(pd.Series([text], dtype=object))
+    value = dates.iloc[0]
+    return None if pd.isna(value) else value
+
+
+def parse_time(text: str) -> pd.Timestamp | None:
+    """Parse one time in any accepted format; ``None`` when it is not a time."""
+    times, _ = parse_times(pd.Series([text], dtype=object))
+    value = times.iloc[0]
+    return None if pd.isna(value) else value
 
 
 _CLOCK = r"^(?P<h>\d{1,2}):(?P<mi>\d{2})(?::\d{2})?$|^(?P<h2>\d{2})(?P<mi2>\d{2})$"

@@ -13,7 +13,9 @@ from kit.normalise import (
     nfkc,
     nfkc_series,
     parse_clock,
+    parse_date,
     parse_dates,
+    parse_time,
     parse_times,
     split_list,
     split_list_series,
@@ -206,3 +208,12 @@ def test_fast_path_agrees_with_regex(y: int, mo: int, d: int, h: int, mi: int, s
     fast_d, _ = parse_dates(pd.Series(dates))
     slow_d = _regex_only(dates, dates=True)
     assert fast_d.isna().tolist() == slow_d.isna().tolist()
+
+
+def test_scalar_parsers() -> None:
+    assert parse_date("112/10/05") == dt.date(2023, 10, 5)
+    assert parse_date("2023-10-05") == dt.date(2023, 10, 5)
+    assert parse_date("2023-13-05") is None
+    assert parse_date("nope") is None
+    assert parse_time("112/10/05 14:33:21") == INSTANT
+    assert parse_time("") is None
