@@ -197,3 +197,16 @@ def test_case_opens_and_runs_the_officer_notebook_under_papermill(
         assert f'case_dir = "{case.path}"' in injected[0].source
     lookups = (case.path / "report" / "tables" / "lookups.csv").read_text(encoding="utf-8-sig")
     assert len(lookups.strip().splitlines()) == 5  # header + the officer's four lookups
+
+
+def test_hand_edited_case_yaml_is_read(tmp_path: Path, template: Path) -> None:
+    folder = new_case(tmp_path / "c", officer="TC1", notebook=template).path
+    (folder / "case.yaml").write_text(
+        "officer: TC04521\nstart: 2023-01-01\nend: 2023-02-28\n", encoding="utf-8"
+    )
+    case = load_case(folder)
+    assert (case.officer, case.start, case.end) == ("TC04521", "2023-01-01", "2023-02-28")
+    assert case.reference == "c"
+    (folder / "case.yaml").write_text("start: [\n", encoding="utf-8")
+    with pytest.raises(CaseError, match="not valid YAML"):
+        load_case(folder)

@@ -267,7 +267,15 @@ def load_case(case_dir: Path | str) -> Case:
     if not isinstance(fields, dict) or not fields.get("officer"):
         raise CaseError("case.yaml names no officer", file=str(path))
     known = set(Case.__dataclass_fields__) - {"path"}
-    return Case(path=folder, **{k: v for k, v in fields.items() if k in known})
+    values = {k: v for k, v in fields.items() if k in known}
+    values["reference"] = str(values.get("reference") or folder.name)
+    values["officer"] = str(values["officer"])
+    values["created"] = str(values.get("created") or "")
+    for optional in ("investigator", "data", "store"):
+        values.setdefault(optional, None)
+    for bound in ("start", "end"):
+        values[bound] = _iso_date(values.get(bound))
+    return Case(path=folder, **values)
 
 
 @dataclass(frozen=True)
