@@ -332,3 +332,30 @@ def test_no_identifier_leaks_into_any_masked_output(tmp_path, dataset, assessmen
 def test_revealed_outputs_do_show_identifiers(dataset, assessment):
     table = lookup_table(dataset, assessment, masker=Masker(reveal=True), lang="en")
     assert "ABC1234" in table["subjects"].iloc[0]
+
+
+def test_views_of_nothing_are_empty_tables_and_figures(dataset, assessment, tmp_path):
+    masker = Masker()
+    timeline = officer_timeline(dataset, assessment, "TC00000", masker=masker)
+    assert timeline.empty and "lane" in timeline.columns
+    assert len(timeline_figure(timeline).data) == 0
+    assert len(duty_heatmap(timeline).data) == 0
+    nothing = type(assessment)(
+        assessment.lookups.iloc[0:0], assessment.evidence.iloc[0:0], assessment.communications
+    )
+    assert lookup_table(dataset, nothing, masker=masker).empty
+    assert subject_summary(dataset, nothing, masker=masker).empty
+    # a flagged communication is listed even when no lookup of its officer is in scope
+    assert len(communications_table(dataset, nothing, masker=masker)) == 1
+    graph = link_graph(dataset, nothing, officers=["TC00000"])
+    assert list(graph) == ["officer:TC00000"]
+    export_tables({"lookups": lookup_table(dataset, nothing, masker=masker)}, tmp_path)
+    assert (tmp_path / "evidence.xlsx").exists()
+
+
+def test_timeline_without_assessment_shows_records_unflagged(dataset):
+    timeline = officer_timeline(dataset, None, OFFICER, masker=Masker())
+    lookups = timeline[timeline["lane"] == "lookup"]
+    assert len(lookups) == 6
+    assert set(lookups["severity"]) == {"none"}
+    assert lookups["flags"].isna().all()

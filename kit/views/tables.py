@@ -78,6 +78,25 @@ LOOKUP_TABLE_COLUMNS: tuple[str, ...] = (
 
 SENT_CODES: tuple[str, ...] = ("IDENTIFIER_SENT", "CONTACTED_SUBJECT")
 
+COMMUNICATION_COLUMNS: tuple[str, ...] = (
+    "time",
+    "officer_id",
+    "own_phone",
+    "counterpart",
+    "counterpart_name",
+    "direction",
+    "type",
+    "content",
+    "flags",
+    "severity",
+    "rests_on",
+    "preceding_lookup",
+    "minutes_after",
+    "source_file",
+    "source_line",
+)
+"""Columns of :func:`communications_table`."""
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "subject",
     "entity",
@@ -375,8 +394,8 @@ def communications_table(
     """Return the communications that followed lookups, and the flagged ones.
 
     A communication of a querier of the assessed lookups is listed when it
-    came at most 30 minutes after one of his lookups, or when the assessment
-    flagged it. Columns: ``time``, ``officer_id``, ``own_phone``,
+    came at most 30 minutes after one of his lookups; every communication the
+    assessment flagged is listed too. Columns: ``time``, ``officer_id``, ``own_phone``,
     ``counterpart``, ``counterpart_name`` (all masked), ``direction``,
     ``type``, ``content`` (masked), ``flags``, ``severity``, ``rests_on``,
     ``preceding_lookup`` and ``minutes_after`` (the last lookup before it),
@@ -384,11 +403,16 @@ def communications_table(
     """
     register_dataset(masker, dataset)
     lookups = _assessed(dataset, assessment)
-    _, mine = _contacts_after(dataset, lookups, masker)
     flagged = assessment.communications
+    officers = set(lookups["querier"].dropna().astype(str))
+    if not flagged.empty:
+        officers |= set(flagged["officer_id"].dropna().astype(str))
+    comms = dataset.communications
+    mine = comms[comms["officer_id"].astype(str).isin(officers)]
     if mine.empty:
-        mine = dataset.communications.iloc[0:0].assign(_time=pd.Series([], dtype="object"))
-        mine["_time"] = as_time(mine["time"])
+        empty = pd.DataFrame({c: pd.Series([], dtype="string") for c in COMMUNICATION_COLUMNS})
+        return localise(empty, lang)
+    mine = mine.assign(_time=as_time(mine["time"])).sort_values("_time", kind="stable")
     keys = mine["source_file"].astype(str) + "\x1f" + mine["source_line"].astype(str)
     if not flagged.empty:
         fkeys = flagged["source_file"].astype(str) + "\x1f" + flagged["source_line"].astype(str)
