@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kit.assess.config import Config
 from kit.identifiers import canonical
@@ -69,7 +70,14 @@ def text(series: pd.Series) -> pd.Series:
 
 def refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     """Return ``kind:source_file:source_line`` references for the rows of ``frame``."""
-    return kind + ":" + text(frame["source_file"]) + ":" + text(frame["source_line"])
+    if len(frame) == 0:
+        return pd.Series([], dtype="str")
+    files = pa.array(text(frame["source_file"]), type=pa.large_string())
+    lines = pa.array(text(frame["source_line"]), type=pa.large_string())
+    prefix = pa.scalar(kind, type=pa.large_string())
+    sep = pa.scalar(":", type=pa.large_string())
+    joined = pc.binary_join_element_wise(prefix, files, lines, sep)
+    return pd.Series(joined.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str")
 
 
 class KeyMap:
@@ -127,7 +135,9 @@ class Context:
 
     def lookup_refs(self, rows: np.ndarray) -> pd.Series:
         """Return ``query_log:file:line`` references of lookup rows."""
-        sub = self.cache["log"].iloc[np.asarray(rows, dtype=np.int64)]
+        sub = self.cache["log"][["source_file", "source_line"]].iloc[
+            np.asarray(rows, dtype=np.int64)
+        ]
         return refs("query_log", sub).reset_index(drop=True)
 
     def vocab(self, key: str) -> str:
@@ -167,11 +177,25 @@ class Context:
             spans = pd.DataFrame({"unit": units, "day": days})
             spans = spans[(spans["unit"] != "") & spans["day"].notna()]
             agg = spans.groupby("unit")["day"].agg(["min", "max"])
-            lo = self.lookups["q_unit"].map(agg["min"]).to_numpy(dtype=float, na_value=np.nan)
-            hi = self.lookups["q_unit"].map(agg["max"]).to_numpy(dtype=float, na_value=np.nan)
+            codes, names = self.unit_codes()
+            at = pd.Index(agg.index).get_indexer(names)
+            found = at >= 0
+            mins = np.append(agg["min"].to_numpy(dtype=float), np.nan)
+            maxs = np.append(agg["max"].to_numpy(dtype=float), np.nan)
+            lo_u = np.where(found, mins[at], np.nan)
+            hi_u = np.where(found, maxs[at], np.nan)
+            lo, hi = lo_u[codes], hi_u[codes]
             day = self.lookups["day"].to_numpy()
             self.cache[key] = (lo <= day) & (day <= hi)
         return np.asarray(self.cache[key])
+
+    def unit_codes(self) -> tuple[np.ndarray, pd.Index]:
+        """Return the querier units of the lookups as codes into a small index of names."""
+        if "unit_codes" not in self.cache:
+            codes, names = pd.factorize(self.lookups["q_unit"])
+            self.cache["unit_codes"] = (np.asarray(codes), pd.Index(names))
+        codes_, names_ = self.cache["unit_codes"]
+        return np.asarray(codes_), pd.Index(names_)
 
     def identifiers_of(self, kind: str, field_name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Return the identifiers found in one field of a kind, with the frame row.
@@ -223,14 +247,19 @@ _CASE_RE = r"案號\s*[:：=]?\s*([0-9A-Za-z\-]+)"
 
 def _case_refs(log: pd.DataFrame, key: str) -> pd.Series:
     pattern = key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)"
-    case_no = (
-        text(log["case_no"]).str.strip() if "case_no" in log else pd.Series("", index=log.index)
-    )
-    from_purpose = text(log["purpose"]).str.extract(pattern, expand=False).fillna("")
-    from_conditions = text(log["conditions"]).str.extract(pattern, expand=False).fillna("")
-    out = case_no.where(case_no != "", from_purpose)
-    out = out.where(out != "", from_conditions)
-    return normal_case_no(out)
+    out = text(log["case_no"]).str.strip() if "case_no" in log else pd.Series("", index=log.index)
+    for column in ("purpose", "conditions"):
+        source = text(log[column])
+        need = ((out == "") & source.str.contains(key, regex=False)).to_numpy()
+        if need.any():
+            found = source[need].str.extract(pattern, expand=False).fillna("")
+            out = out.copy()
+            out[need] = found.to_numpy()
+    has = (out != "").to_numpy()
+    result = pd.Series("", index=log.index, dtype="str")
+    if has.any():
+        result[has] = normal_case_no(out[has]).to_numpy()
+    return result
 
 
 def normal_case_no(series: pd.Series) -> pd.Series:

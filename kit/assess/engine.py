@@ -38,6 +38,7 @@ from kit.assess.config import Config, load_config
 from kit.assess.context import Context, build_context, text
 from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity
 from kit.errors import ConfigError
+from kit.schema import KINDS
 
 __all__ = ["LOOKUP_COLUMNS", "Assessment", "assess"]
 
@@ -92,6 +93,7 @@ class Assessment:
     indicators: dict[str, pd.DataFrame]
     checks: pd.DataFrame
     config: Config
+    record_counts: dict[str, int]
 
 
 def _day_number(value: Any, name: str) -> int | None:
@@ -132,24 +134,43 @@ def _run(rule: Rule, ctx: Context) -> RuleResult:
     return rule.function(ctx, **params)
 
 
-def _merge_hits(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row per (row, code): references joined, first reason kept."""
-    hits = pd.concat(frames, ignore_index=True)
-    hits = hits.drop_duplicates(["row", "code", "rests_on"])
-    multi = hits.duplicated(["row", "code"], keep=False).to_numpy()
-    single = hits[~multi]
+def _join_unique(values: pd.Series) -> str:
+    return ";".join(dict.fromkeys(";".join(values).split(";")))
+
+
+def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row, code): references joined (first 20 distinct), first reason kept."""
+    order = {code: i for i, code in enumerate(REGISTRY)}
+    code_id = hits["code"].map(order).to_numpy(dtype=np.int64)
+    key = hits["row"].to_numpy(dtype=np.int64) * 64 + code_id
+    sort = np.argsort(key, kind="stable")
+    hits = hits.iloc[sort].reset_index(drop=True)
+    key = key[sort]
+    if len(key) == 0:
+        return hits
+    multi = np.zeros(len(key), dtype=bool)
+    same = key[1:] == key[:-1]
+    multi[1:] |= same
+    multi[:-1] |= same
     if not multi.any():
-        return single.reset_index(drop=True)
+        return hits
+    # several findings for one (lookup, code): few, joined per group
     many = (
         hits[multi]
-        .groupby(["row", "code"], sort=False)
+        .groupby(key[multi], sort=True)
         .agg(
+            row=("row", "first"),
+            code=("code", "first"),
             kind=("kind", "first"),
-            rests_on=("rests_on", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))),
+            rests_on=("rests_on", _join_unique),
             reason=("reason", "first"),
         )
     )
-    return pd.concat([single, many.reset_index()], ignore_index=True)
+    merged = pd.concat([hits[~multi], many.reset_index(drop=True)], ignore_index=True)
+    merged_key = merged["row"].to_numpy(dtype=np.int64) * 64 + merged["code"].map(order).to_numpy(
+        dtype=np.int64
+    )
+    return merged.iloc[np.argsort(merged_key, kind="stable")].reset_index(drop=True)
 
 
 def _codes_text(bits: np.ndarray, codes: list[str]) -> np.ndarray:
@@ -302,9 +323,10 @@ def assess(
     checks = _checks(ctx, keep, unchecked, comm_hits)
     from kit.assess.indicators import build_indicators
 
-    partial = Assessment(out, evidence, communications, {}, checks, cfg)
+    counts = {kind: len(data.frame(kind)) for kind in KINDS}
+    partial = Assessment(out, evidence, communications, {}, checks, cfg, counts)
     indicators = build_indicators(ctx, partial, rows)
-    return Assessment(out, evidence, communications, indicators, checks, cfg)
+    return Assessment(out, evidence, communications, indicators, checks, cfg, counts)
 
 
 def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
@@ -325,19 +347,18 @@ def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
 
 def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.DataFrame:
     frames = [f[keep[f["row"].to_numpy()]] for f in frames if len(f)]
+    frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in EVIDENCE_COLUMNS})
-    hits = _merge_hits(frames)
-    order = {code: i for i, code in enumerate(REGISTRY)}
-    hits = hits.assign(_o=hits["code"].map(order)).sort_values(["row", "_o"], kind="stable")
-    ids = text(ctx.cache["log"]["lookup_id"]).to_numpy()
+    hits = _merge_hits(pd.concat(frames, ignore_index=True))
+    ids = ctx.cache["log"]["lookup_id"].to_numpy()
     return pd.DataFrame(
         {
             "lookup_id": pd.Series(ids[hits["row"].to_numpy()], dtype="str"),
-            "code": hits["code"].astype("str").to_numpy(),
-            "kind": hits["kind"].astype("str").to_numpy(),
-            "rests_on": hits["rests_on"].astype("str").to_numpy(),
-            "reason": hits["reason"].astype("str").to_numpy(),
+            "code": hits["code"].astype("str"),
+            "kind": hits["kind"].astype("str"),
+            "rests_on": hits["rests_on"],
+            "reason": hits["reason"],
         }
     )
 

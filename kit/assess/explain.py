@@ -25,16 +25,30 @@ __all__ = [
 ]
 
 
-def _hits(rows: np.ndarray, rests_on: pd.Series, reason: pd.Series) -> pd.DataFrame:
+def _text_series(values: pd.Series | np.ndarray, n: int) -> pd.Series:
+    if isinstance(values, pd.Series):
+        out = values.reset_index(drop=True)
+        return out if out.dtype == "str" else out.astype("str")
+    return (
+        pd.Series(np.asarray(values, dtype=object), dtype="str")
+        if n
+        else pd.Series([], dtype="str")
+    )
+
+
+def _hits(
+    rows: np.ndarray, rests_on: pd.Series | np.ndarray, reason: pd.Series | np.ndarray
+) -> pd.DataFrame:
+    """Return a hits table (row, rests_on, reason) from aligned columns."""
     if len(rows) == 0:
         return empty_hits()
     return pd.DataFrame(
         {
             "row": np.asarray(rows, dtype=np.int64),
-            "rests_on": np.asarray(rests_on, dtype=object),
-            "reason": np.asarray(reason, dtype=object),
+            "rests_on": _text_series(rests_on, len(rows)),
+            "reason": _text_series(reason, len(rows)),
         }
-    ).astype({"rests_on": "str", "reason": "str"})
+    )
 
 
 def _case_matches(ctx: Context) -> pd.DataFrame:

@@ -116,11 +116,14 @@ def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) ->
     """Flag unexplained lookups of a subject the querier looked up on many days."""
     sub = ctx.subjects[["row", "key", "querier", "day"]]
     need = int(distinct_days)
-    qd = sub[["querier", "key", "day"]].drop_duplicates().sort_values(["querier", "key", "day"])
+    qd = sub[["querier", "key", "day"]].drop_duplicates()
+    many = qd.groupby(["querier", "key"], sort=False)["day"].transform("size") >= need
+    qd = qd[many.to_numpy()].sort_values(["querier", "key", "day"])
+    sub = sub.merge(qd[["querier", "key"]].drop_duplicates(), on=["querier", "key"])
     group = (qd["querier"] + "\x1f" + qd["key"]).to_numpy()
     day = qd["day"].to_numpy()
     n = len(qd)
-    if n < need or need < 1:
+    if n < need or need < 1 or sub.empty:
         return RuleResult(empty_hits())
     ahead = np.arange(n) + need - 1
     valid = ahead < n

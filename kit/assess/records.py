@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kit.assess.context import NAT, Context, date_days, local_day, normal_case_no, refs, text, to_us
 
@@ -91,7 +93,26 @@ def tickets(ctx: Context) -> dict[str, Any]:
     return dict(out)
 
 
-_TOKEN = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
+def _tokens(content: pd.Series) -> pd.DataFrame:
+    """Letter/digit runs of each text, upper case, dashes inside removed, 5+ characters."""
+    arr = pa.array(content.to_numpy(dtype=object, na_value=""), type=pa.string())
+    upper = pc.utf8_upper(arr)
+    joined = upper
+    for _ in range(2):  # twice: each pass joins every other dash of a run like A-B-C
+        joined = pc.replace_substring_regex(
+            joined, pattern=r"([A-Z0-9])-+([A-Z0-9])", replacement=r"\1\2"
+        )
+    parts = pc.split_pattern_regex(joined, pattern=r"[^A-Z0-9]+")
+    flat = pc.list_flatten(parts)
+    parent = pc.list_parent_indices(parts)
+    keep = pc.greater_equal(pc.utf8_length(flat), 5)
+    tokens = pd.DataFrame(
+        {
+            "rec": pc.filter(parent, keep).to_numpy().astype(np.int64),
+            "token": pd.Series(pc.filter(flat, keep).to_numpy(zero_copy_only=False), dtype="str"),
+        }
+    )
+    return tokens.drop_duplicates().reset_index(drop=True)
 
 
 def worklog(ctx: Context) -> dict[str, Any]:
@@ -120,14 +141,7 @@ def worklog(ctx: Context) -> dict[str, Any]:
         }
     )
     keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "key"]]
-    found = content.str.upper().str.findall(_TOKEN).explode().dropna()
-    tokens = pd.DataFrame(
-        {
-            "rec": found.index.to_numpy(dtype=np.int64),
-            "token": found.astype("str").str.replace("-", "", regex=False).to_numpy(),
-        }
-    )
-    tokens = tokens[tokens["token"].str.len() >= 5].drop_duplicates().reset_index(drop=True)
+    tokens = _tokens(content)
     key = ctx.vocab("case_no_key")
     in_text = content.str.extract(key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)", expand=False)
     case_col = text(frame["case_no"]) if "case_no" in frame else pd.Series("", index=frame.index)

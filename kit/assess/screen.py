@@ -77,11 +77,7 @@ def screen(
         )
     written = [_write(lookups, out)]
     written.append(_write(result.evidence, out.with_name(out.stem + ".evidence" + ext)))
-    data = source if hasattr(source, "communications") else None
-    has_comms = len(result.communications) > 0 or (
-        data is not None and len(data.communications) > 0
-    )
-    if has_comms:
+    if result.record_counts.get("communications", 0) > 0:
         comms = result.communications
         if len(comms):
             comms = comms.assign(time=_iso(comms["time"]))
