@@ -135,8 +135,13 @@ def run_notebook(
 
     """
     import papermill as pm
+    from traitlets.config import Config
 
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    # The kernel sees personal data: talk to it over local IPC sockets in the
+    # user's runtime folder, not over TCP.
+    config = Config()
+    config.KernelManager.transport = "ipc"
     try:
         pm.execute_notebook(
             str(notebook),
@@ -147,6 +152,7 @@ def run_notebook(
             cwd=str(cwd),
             start_timeout=START_TIMEOUT,
             execution_timeout=timeout,
+            config=config,
         )
     except pm.PapermillExecutionError as error:
         _clean_file(output)
