@@ -330,7 +330,7 @@ def link_graph(
             {
                 "lookup_id": chosen["lookup_id"].to_numpy(),
                 "querier": chosen_who.to_numpy(),
-                "time": as_time(chosen["time"]).to_numpy(),
+                "time": as_time(chosen["time"]).array,
                 "ref": _refs("query_log", chosen).to_numpy(),
             }
         ),
@@ -450,7 +450,7 @@ def _add_communications(
             {
                 "row": outgoing.index,
                 "officer": outgoing["officer_id"].astype("string").to_numpy(),
-                "sent_time": times.loc[outgoing.index].to_numpy(),
+                "sent_time": times.loc[outgoing.index].array,
                 "target": counterparts.loc[outgoing.index].to_numpy(),
                 "ref": refs.loc[outgoing.index].to_numpy(),
                 "suspicious": flagged.loc[outgoing.index].to_numpy(),

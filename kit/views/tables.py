@@ -136,17 +136,17 @@ def _interval_status(
         return out
     right = pd.DataFrame(
         {
-            "querier": intervals["officer_id"].astype(str).to_numpy(),
-            "_start": as_time(intervals[start]).to_numpy(),
-            "_end": as_time(intervals[end]).to_numpy(),
+            "querier": intervals["officer_id"].astype(str).array,
+            "_start": as_time(intervals[start]).array,
+            "_end": as_time(intervals[end]).array,
             "_label": intervals[label].astype("string").to_numpy(),
         }
     ).dropna(subset=["_start"])
     right = right.sort_values("_start", kind="stable")
     left = pd.DataFrame(
         {
-            "querier": lookups["querier"].astype(str).to_numpy(),
-            "_time": lookups["time"].to_numpy(),
+            "querier": lookups["querier"].astype(str).array,
+            "_time": lookups["time"].array,
             "_row": np.arange(len(lookups)),
         }
     ).sort_values("_time", kind="stable")
@@ -421,15 +421,15 @@ def communications_table(
         found = pd.DataFrame(columns=["flags", "severity", "rests_on"])
     left = pd.DataFrame(
         {
-            "querier": mine["officer_id"].astype(str).to_numpy(),
-            "_time": mine["_time"].to_numpy(),
+            "querier": mine["officer_id"].astype(str).array,
+            "_time": mine["_time"].array,
             "_row": np.arange(len(mine)),
         }
     )
     right = pd.DataFrame(
         {
-            "querier": lookups["querier"].astype(str).to_numpy(),
-            "_lookup_time": lookups["time"].to_numpy(),
+            "querier": lookups["querier"].astype(str).array,
+            "_lookup_time": lookups["time"].array,
             "preceding_lookup": lookups["lookup_id"].astype(str).to_numpy(),
         }
     ).sort_values("_lookup_time", kind="stable")
