@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from kit.load.complete import empty_ledger
 from kit.load.subjects import build_identifiers, build_subjects
 from kit.normalise import TEXT_DTYPE
-from kit.schema import KINDS, LEDGER_COLUMNS, ColumnType
+from kit.schema import KINDS, LEDGER_COLUMNS
 
 __all__ = ["Assembled", "assemble", "deduplicate"]
 
@@ -43,7 +43,8 @@ class Assembled:
     """Warning rows added here (invalid IDs in conditions), by source_file."""
 
 
-def _key_frame(kind_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
+    """One text key per row joining every compared field (missing as ``\\x00``)."""
     kind = KINDS[kind_name]
     if kind_name == "query_log":
         names = ["lookup_id", "unit", "result", "device", "case_no"]
@@ -51,19 +52,17 @@ def _key_frame(kind_name: str, frame: pd.DataFrame) -> pd.DataFrame:
         names = [c.canonical for c in kind.columns]
         if kind_name == "duty_roster":
             names.append("form")
-    key: dict[str, pd.Series] = {}
+    parts: list[pa.Array] = []
     for name in names:
-        col = frame[name]
-        if (
-            name in {c.canonical for c in kind.columns}
-            and kind.column(name).type is ColumnType.LIST
-        ):
-            arr = pa.array(col.array, from_pandas=True)
-            joined = pc.binary_join(arr, "\x1e")
-            key[name] = pd.Series(joined.to_pandas(), index=frame.index).fillna("\x00")
-        else:
-            key[name] = col
-    return pd.DataFrame(key, index=frame.index)
+        arr = pa.array(frame[name].array, from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if pa.types.is_list(arr.type):
+            arr = pc.binary_join(arr, "\x1e")
+        elif not pa.types.is_string(arr.type):
+            arr = pc.cast(arr, pa.string())
+        parts.append(pc.fill_null(arr, "\x00"))
+    return pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -79,14 +78,15 @@ def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     """
     if len(frame) < 2:
         return frame, empty_ledger()
-    key = _key_frame(kind_name, frame)
-    dup = key.duplicated(keep="first").to_numpy()
-    if not dup.any():
+    key = _key(kind_name, frame)
+    if pc.count_distinct(key).as_py() == len(key):
         return frame, empty_ledger()
-    group = key.groupby(list(key.columns), dropna=False, sort=False).ngroup().to_numpy()
-    first_of_group = pd.Series(np.arange(len(frame))).groupby(group).transform("first").to_numpy()
+    codes = pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False)
+    _, first_index = np.unique(codes, return_index=True)
+    first_of_row = first_index[codes]
+    dup = first_of_row != np.arange(len(codes))
     rows = np.flatnonzero(dup)
-    kept_at = first_of_group[rows]
+    kept_at = first_of_row[rows]
     where = (
         frame["source_file"].to_numpy()[kept_at].astype(object)
         + ":"

@@ -205,7 +205,7 @@ def complete_kind(kind_name: str, frame: pd.DataFrame) -> Completed:
         source = (
             frame[col.canonical]
             if col.canonical in frame.columns
-            else pd.Series(None, index=frame.index, dtype=object)
+            else pd.Series(np.nan, index=frame.index, dtype=TEXT_DTYPE)
         )
         if col.type is ColumnType.TIME:
             out[col.canonical], bad = parse_times(source)
@@ -263,7 +263,7 @@ def complete_kind(kind_name: str, frame: pd.DataFrame) -> Completed:
 
 def _raw_text(series: pd.Series | None, n: int) -> pd.Series:
     if series is None:
-        return pd.Series([np.nan] * n, dtype=TEXT_DTYPE)
+        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=TEXT_DTYPE)
     values = series.reset_index(drop=True)
     if values.dtype == object:
         values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))

@@ -22,6 +22,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from kit.dataset import Dataset
 from kit.errors import DataFolderError, SchemaError
@@ -53,9 +54,10 @@ def _table_frame(table: Table, columns: dict[int, str], rel: str, sha: str) -> p
             name = f"{name}_{i + 1}"
         data[name] = table.cells[i] if i in table.cells.columns else pd.Series(None, dtype=object)
     frame = pd.DataFrame(data)
-    frame["source_file"] = rel
+    n = len(frame)
+    frame["source_file"] = pd.array(pa.repeat(pa.scalar(rel), n), dtype=TEXT_DTYPE)
     frame["source_line"] = pd.Series(pd.array(table.lines, dtype=TEXT_DTYPE))
-    frame["source_sha256"] = sha
+    frame["source_sha256"] = pd.array(pa.repeat(pa.scalar(sha), n), dtype=TEXT_DTYPE)
     return frame
 
 

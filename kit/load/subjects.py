@@ -102,13 +102,16 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     lookup_id = pa.array(query_log["lookup_id"].array, from_pandas=True)
     if isinstance(lookup_id, pa.ChunkedArray):
         lookup_id = lookup_id.combine_chunks()
+    take = pa.array(picks)
     subjects = pd.DataFrame(
         {
             "lookup_id": pd.array(lookup_id.take(pa.array(rows)), dtype=TEXT_DTYPE),
             **{
-                col: found[col].to_numpy()[picks]
-                for col in ("entity", "value", "raw", "keyed", "id_valid")
+                col: pd.array(pa.array(found[col].to_numpy(), pa.string()).take(take), TEXT_DTYPE)
+                for col in ("entity", "value", "raw")
             },
+            "keyed": found["keyed"].to_numpy(dtype=bool)[picks],
+            "id_valid": found["id_valid"].astype("boolean").array[picks],
         }
     )
     bad_codes = np.zeros(len(uniques) + 1, dtype=bool)
@@ -116,7 +119,7 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     invalid_rows = np.flatnonzero(bad_codes[np.where(codes < 0, len(uniques), codes)])
     warnings = empty_ledger()
     if len(invalid_rows):
-        sub = query_log.iloc[invalid_rows]
+        sub = query_log[["source_file", "source_line", "conditions_raw"]].iloc[invalid_rows]
         warnings = pd.DataFrame(
             {
                 "source_file": sub["source_file"].to_numpy(),
