@@ -103,7 +103,7 @@ def make_roster(
     end_date = np.repeat(officers["end_date"].to_numpy(), n_days)
     start_date = np.repeat(officers["start_date"].to_numpy(), n_days)
     serving = ((end_date < 0) | (day <= end_date)) & (day >= start_date)
-    on = rng.random(len(day)) < 0.71
+    on = rng.random(len(day)) < 0.75
     weights = np.where(
         (kind == "detective")[:, None],
         DETECTIVE_WEIGHTS,
@@ -111,8 +111,12 @@ def make_roster(
     )
     cum = np.cumsum(weights, axis=1)
     template = (rng.random(len(day))[:, None] * cum[:, -1:] > cum).sum(axis=1)
-    # A night shift is followed by a day off, so shifts never overlap.
+    # A night shift is followed by a day off, so shifts never overlap, and is
+    # never worked on the last day of a chunk (the next day is another chunk's)
+    # nor on an officer's last day of service.
     night = TEMPLATE_NAMES.index("night")
+    last_day = (day == day_starts[-1]) | ((end_date >= 0) & (day >= end_date))
+    template = np.where((template == night) & last_day, TEMPLATE_NAMES.index("evening"), template)
     prev_night = np.zeros(len(day), dtype=bool)
     prev_night[1:] = (template[:-1] == night) & on[:-1] & (officer[1:] == officer[:-1])
     on &= ~prev_night

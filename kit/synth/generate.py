@@ -59,7 +59,8 @@ def generate(
     Parameters
     ----------
     out_dir : str or pathlib.Path
-        Folder to write (created; an existing folder is emptied first).
+        Folder to write: created, or replaced when it holds an earlier
+        output (an ``answer_key.json``); any other non-empty folder is refused.
     seed : int
         Seed: the same seed gives byte-identical files.
     officers : int
@@ -83,9 +84,11 @@ def generate(
         raise ValueError(f"months must be between 1 and {MAX_MONTHS}")
     bounds = _months(start, months)
     root = Path(out_dir)
-    if root.exists():
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        if not (root / "answer_key.json").is_file():
+            raise ValueError("the output folder exists and is not an earlier generator output")
         shutil.rmtree(root)
-    root.mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     agency = build_agency(seed, officers, bounds[0], bounds[-1])
     roster_officers = agency.officers.assign(
         kind=agency.units["kind"].to_numpy()[agency.officers["unit_no"]]
@@ -93,7 +96,7 @@ def generate(
     large = officers > 200
     group_of_unit = agency.units["precinct"].to_numpy() if large else np.arange(len(agency.units))
     roster_officers["group"] = group_of_unit[roster_officers["unit_no"].to_numpy()]
-    layout = Layout(root, messy=messy, seed=seed, small=officers * months <= 600)
+    layout = Layout(root, messy=messy, seed=seed, small=officers * months <= 300)
     for bound in bounds[:-1]:
         month_no = int(np.datetime64(bound, "s").astype("datetime64[M]").astype(int))
         layout.labels.append((month_no // 12 + 1970 - 1911, month_no % 12 + 1))

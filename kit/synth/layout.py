@@ -85,8 +85,8 @@ class Layout:
         for sink in self.csv.values():
             sink.close()
         for book in self.xlsx.values():
-            kinds = set(book.info.sheets.values())
-            book.info.kind = kinds.pop() if len(kinds) == 1 else "mixed"
+            # A workbook's kind is its first sheet's; ``sheets`` lists every sheet.
+            book.info.kind = next(iter(book.info.sheets.values()))
             book.close()
         return [self.files[p].to_key() for p in sorted(self.files)]
 
@@ -176,7 +176,8 @@ class Layout:
                 book.add_sheet(sheet, kind, headers_for(kind, cols, style))
             return book.write(sheet, frame_for_xlsx(frame, kind, cols))
         sink = self.csv_sink(path, kind, cols, encoding=encoding, style=style)
-        return sink.write(render_cells(frame, kind, cols, time_fmt, date_fmt))
+        cells = render_cells(frame, kind, cols, time_fmt, date_fmt)
+        return sink.write(cells, multiline=kind in ("cases", "communications", "worklog"))
 
     def resolve(self, kind: str, path: str) -> str:
         """Return the path a kind's file really gets (clean output: ``kind/name.csv``)."""
@@ -205,7 +206,8 @@ class Layout:
         wide = cells.pivot_table(
             index=["officer", "day"], columns="col", values="duty", aggfunc="first"
         )
-        wide = wide.reindex(columns=range(12)).fillna("").reset_index()
+        wide = wide.reindex(columns=range(12)).astype(object)
+        wide = wide.where(wide.notna(), "").reset_index()
         slot_names = list(SHORT_SLOTS if short else SLOTS)
         out = pd.DataFrame(
             {

@@ -63,6 +63,9 @@ class Story:
         self.months = len(bounds) - 1
         self.messy = messy
         self.rng = rng_for(seed, 9)
+        self._columns: dict[str, np.ndarray] = {}
+        self._units = officers["unit_no"].to_numpy()
+        self._ends = officers["end_date"].to_numpy()
         self.rows: list[dict[str, Any]] = []
         self.comms: list[dict[str, Any]] = []
         self.watch: list[tuple[str, str, str]] = []
@@ -137,15 +140,24 @@ class Story:
 
     def text(self, officer: int, column: str) -> str:
         """Return a text field of an officer."""
-        return str(self.officers[column].to_numpy()[officer])
+        if column not in self._columns:
+            self._columns[column] = self.officers[column].to_numpy()
+        return str(self._columns[column][officer])
 
     def unit(self, officer: int) -> int:
         """Return an officer's unit number."""
-        return int(self.officers["unit_no"].to_numpy()[officer])
+        return int(self._units[officer])
 
     def end_of(self, officer: int) -> int:
         """Return an officer's end date (local seconds, -1 when in service)."""
-        return int(self.officers["end_date"].to_numpy()[officer])
+        return int(self._ends[officer])
+
+    def _end_override_array(self) -> np.ndarray:
+        """End dates after the overrides (separated officers' last day of service)."""
+        ends = np.full(len(self.officers), -1, dtype=np.int64)
+        for officer, end in self.end_override.items():
+            ends[officer] = end
+        return ends
 
     def month_of(self, t: int) -> int:
         """Return the month index of a time."""
@@ -157,9 +169,13 @@ class Story:
         roster: pd.DataFrame, officer: int, duties: frozenset[str] | None = None
     ) -> pd.DataFrame:
         """Return an officer's on-duty shifts (optionally of some duties)."""
-        rows = roster[(roster["officer"] == officer) & roster["on_duty"]]
+        officers = roster["officer"].to_numpy()
+        lo = np.searchsorted(officers, officer, side="left")
+        hi = np.searchsorted(officers, officer, side="right")
+        rows = roster.iloc[lo:hi]
+        rows = rows[rows["on_duty"].to_numpy()]
         if duties is not None:
-            rows = rows[rows["duty"].isin(duties)]
+            rows = rows[rows["duty"].isin(duties).to_numpy()]
         return rows
 
     def pick_segment(
@@ -371,10 +387,12 @@ class Story:
         new = pd.DataFrame(self.rows[first:])
         lookups = records.lookups
         day = lookups["time"].to_numpy() - lookups["time"].to_numpy() % 86400
-        busy = np.array(
-            [(int(o), int(d)) in self.busy for o, d in zip(lookups["officer"], day, strict=True)]
-        )
-        lookups = lookups[~busy].assign(tag=-1)
+        busy_keys = np.array([o * 1_000_000 + d // 86400 for o, d in self.busy], dtype=np.int64)
+        keys = lookups["officer"].to_numpy().astype(np.int64) * 1_000_000 + day // 86400
+        busy = np.isin(keys, busy_keys)
+        ends = self._end_override_array()[lookups["officer"].to_numpy()]
+        late = (ends >= 0) & (lookups["time"].to_numpy() >= ends + 86400)
+        lookups = lookups[~busy & ~late].assign(tag=-1)
         if len(new):
             lookups = pd.concat([lookups, new[[*lookups.columns]]], ignore_index=True)
         extra = {k: pd.concat(v, ignore_index=True) if v else None for k, v in self.pending.items()}
@@ -403,6 +421,8 @@ class Story:
     def record_comm_lines(self, rows: pd.DataFrame, path: str, lines: list[str]) -> None:
         """Remember where planted communications were written."""
         for i, index in enumerate(rows["_index"].to_numpy()):
+            if index < 0:
+                continue
             self.comms[int(index)]["_file"] = path
             self.comms[int(index)]["_line"] = lines[i]
 

@@ -56,8 +56,8 @@ def render_cells(
     types = {c: t for c, _, t in KIND_COLUMNS[kind]}
     out = {}
     for col in columns:
-        values = frame[col].to_numpy()
         kind_of = types.get(col, "text")
+        values = frame[col].to_numpy() if kind_of in ("time", "date") else np.zeros(0)
         if kind_of in ("time", "date") and values.dtype.kind in "iu":
             fmt = time_fmt if kind_of == "time" else date_fmt
             text = np.full(len(values), "", dtype=object)
@@ -66,8 +66,8 @@ def render_cells(
                 text[ok] = format_times(values[ok], fmt)
             out[col] = text
         else:
-            out[col] = pd.Series(values, dtype=object).fillna("").to_numpy(dtype=object)
-    return pd.DataFrame(out)
+            out[col] = frame[col].to_numpy()
+    return pd.DataFrame(out, copy=False)
 
 
 class CsvSink:
@@ -110,8 +110,11 @@ class CsvSink:
         else:
             self.handle.write(text.encode(encoding))
 
-    def write(self, cells: pd.DataFrame) -> list[str]:
-        """Write rows of cell text; return the physical line of each row."""
+    def write(self, cells: pd.DataFrame, *, multiline: bool = False) -> list[str]:
+        """Write rows of cell text; return the physical line of each row.
+
+        ``multiline`` says cells may hold line breaks (then counted per row).
+        """
         n = len(cells)
         if n == 0:
             return []
@@ -119,7 +122,7 @@ class CsvSink:
         cells.to_csv(buffer, header=False, index=False, lineterminator=self.newline)
         text = buffer.getvalue()
         extra = np.zeros(n, dtype=np.int64)
-        for col in cells.columns:
+        for col in cells.columns if multiline else ():
             extra += cells[col].astype(str).str.count("\n").to_numpy()
         lines = self.next_line + np.arange(n) + np.cumsum(extra) - extra
         self.next_line = int(lines[-1] + extra[-1] + 1)
@@ -217,8 +220,8 @@ def frame_for_xlsx(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.Dat
             text[ok] = format_times(values[ok], "iso_space")
             out[col] = text
         else:
-            out[col] = pd.Series(values, dtype=object).fillna("").to_numpy(dtype=object)
-    return pd.DataFrame(out)
+            out[col] = frame[col].to_numpy()
+    return pd.DataFrame(out, copy=False)
 
 
 def headers_for(kind: str, columns: list[str], style: str) -> list[str]:
