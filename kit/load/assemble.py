@@ -44,7 +44,7 @@ class Assembled:
 
 
 def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
-    """One text key per row joining every compared field (missing as ``\\x00``)."""
+    """One text key per row joining every compared field (missing as NUL)."""
     kind = KINDS[kind_name]
     if kind_name == "query_log":
         names = ["lookup_id", "unit", "result", "device", "case_no"]
