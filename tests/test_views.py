@@ -359,3 +359,20 @@ def test_timeline_without_assessment_shows_records_unflagged(dataset):
     assert len(lookups) == 6
     assert set(lookups["severity"]) == {"none"}
     assert lookups["flags"].isna().all()
+
+
+def test_large_graph_uses_rings_and_webgl():
+    from kit.views.graph_figure import SPRING_LIMIT, graph_layout
+
+    graph = nx.MultiDiGraph()
+    graph.add_node("officer:TC1", type="officer", value="TC1")
+    for i in range(SPRING_LIMIT + 50):
+        node = f"vehicle:ABC{i:04d}"
+        graph.add_node(node, type="vehicle", entity="plate", value=f"ABC{i:04d}")
+        graph.add_edge("officer:TC1", node, key="looked_up", type="looked_up", count=1)
+    positions = graph_layout(graph)
+    assert positions["officer:TC1"] == (0.0, 0.0)
+    assert positions == graph_layout(graph)
+    fig = graph_figure(graph, masker=Masker())
+    assert {t.type for t in fig.data} == {"scattergl"}
+    assert "ABC0001" not in fig.to_json()

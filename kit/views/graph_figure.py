@@ -168,11 +168,15 @@ def graph_figure(
     -------
     plotly.graph_objects.Figure
         One trace per edge type and per node type (legend), positions from
-        :func:`graph_layout` (stable for the same graph).
+        :func:`graph_layout` (stable for the same graph). Above
+        :data:`SPRING_LIMIT` nodes the traces are ``Scattergl`` and labels
+        show on hover only.
 
     """
     positions = graph_layout(graph)
     labels = {n: node_label(n, graph.nodes[n], masker) for n in sorted(graph.nodes)}
+    large = graph.number_of_nodes() > SPRING_LIMIT
+    scatter = go.Scattergl if large else go.Scatter
     fig = go.Figure()
     edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
     for kind, colour in EDGE_COLOURS.items():
@@ -185,7 +189,7 @@ def graph_figure(
             xs += [positions[u][0], positions[v][0], None]
             ys += [positions[u][1], positions[v][1], None]
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -198,7 +202,7 @@ def graph_figure(
         mid_x = [(positions[u][0] + positions[v][0]) / 2 for u, v, _, _ in chosen]
         mid_y = [(positions[u][1] + positions[v][1]) / 2 for u, v, _, _ in chosen]
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=mid_x,
                 y=mid_y,
                 mode="markers",
@@ -218,7 +222,7 @@ def graph_figure(
                 xs += [positions[u][0], positions[v][0], None]
                 ys += [positions[u][1], positions[v][1], None]
             fig.add_trace(
-                go.Scatter(
+                scatter(
                     x=xs,
                     y=ys,
                     mode="lines",
@@ -236,10 +240,10 @@ def graph_figure(
             extra = graph.nodes[n].get("watchlist")
             hover.append(f"{kind}: {labels[n]}" + (f"<br>watchlist: {extra}" if extra else ""))
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=[positions[n][0] for n in nodes],
                 y=[positions[n][1] for n in nodes],
-                mode="markers+text",
+                mode="markers" if large else "markers+text",
                 text=[labels[n] for n in nodes],
                 textposition="top center",
                 textfont={"size": 9},
