@@ -133,7 +133,7 @@ class AuditSample:
 def _population(
     lookups: pd.DataFrame, officers: pd.DataFrame, dataset: Any, parent_unit: str | None
 ) -> tuple[list[str], dict[str, str | None], str | None]:
-    names = sorted(set(lookups["unit"].dropna()) | set(officers["unit"].dropna()))
+    names = sorted(set(lookups["unit"].dropna().unique()) | set(officers["unit"].dropna().unique()))
     parents = unit_parents(kind_frame(dataset, "units"), names)
     if parent_unit is None:
         return names, parents, None
@@ -264,7 +264,9 @@ def monthly_sample(
     officers = officers_in_service(dataset, month)
     names, parents, auditing = _population(lookups, officers, dataset, parent_unit)
     population = set(names)
-    lookups = lookups.loc[lookups["unit"].isin(population)].reset_index(drop=True)
+    inside = lookups["unit"].isin(population)
+    if not inside.all():
+        lookups = lookups.loc[inside].reset_index(drop=True)
     officers = officers.loc[officers["unit"].isin(population)].reset_index(drop=True)
     wanted = sorted({fold_unit(str(u)) for u in closer_audit})
     closer = tuple(u for u in wanted if u in population)
@@ -293,18 +295,23 @@ def monthly_sample(
         units.loc[rows, "lookup_quota"] = lookup_quota(units.loc[rows, "lookups"], unit_rate)
     units["officer_quota"] = np.minimum(station_quota(units["headcount"]), units["headcount"])
 
-    order = ["unit", "risk_tier", "score", "time", "lookup_id"]
-    ranked = lookups.sort_values(
+    order = ["unit_code", "risk_tier", "score", "time", "lookup_id"]
+    codes = pd.Categorical(lookups["unit"], categories=names).codes.astype(np.int64)
+    narrow = lookups[order[1:]].assign(unit_code=codes, _row=np.arange(len(lookups)))
+    ranked = narrow.sort_values(
         order, ascending=[True, False, False, True, True], kind="stable"
     ).reset_index(drop=True)
-    unit_chosen = ranked["unit"].isin(chosen)
+    unit_chosen = pd.Series(units["chosen"].to_numpy()[ranked["unit_code"].to_numpy()])
     frame = _strata(
         ranked,
-        "unit",
-        units.set_index("unit")["lookup_quota"],
+        "unit_code",
+        pd.Series(units["lookup_quota"].to_numpy(), index=np.arange(len(units))),
         uniform_share,
         rng.random(len(ranked)),
         unit_chosen,
+    )
+    frame["unit"] = pd.Series(
+        np.asarray(names, dtype=object)[frame["unit_code"].to_numpy()], dtype="string"
     )
     frame["risk"] = frame["risk_tier"].map(RISK_TIERS).astype("string")
     frame["p_unit"] = frame["unit"].map(units.set_index("unit")["p_unit"]).astype(float)
@@ -338,7 +345,10 @@ def monthly_sample(
 
     columns = ["lookup_id", "unit", "risk_tier", "risk", "stratum", "p_unit", "p_within"]
     frame_out = frame[[*columns, "inclusion_probability", "sampled"]].reset_index(drop=True)
-    sampled = frame.loc[frame["sampled"]].drop(columns=["sampled"])
+    picked = frame.loc[frame["sampled"]]
+    sampled = lookups.iloc[picked["_row"].to_numpy()].reset_index(drop=True)
+    for column in ("risk", "stratum", "p_unit", "p_within", "inclusion_probability"):
+        sampled[column] = picked[column].to_numpy()
     sampled = sampled.sort_values(["unit", "time", "lookup_id"], kind="stable")
     return AuditSample(
         month=month,

@@ -18,7 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from kit.audit.frames import month_bounds
+from kit.audit.frames import kind_frame, month_bounds
+from kit.audit.hierarchy import match_unit, unit_parents
 from kit.audit.labels import localise
 from kit.audit.sample import AuditSample, monthly_sample
 from kit.audit.self_review import self_review_table
@@ -91,6 +92,21 @@ def open_store_or_data(data: str | None, store: str | None) -> Any:
     return open_store(resolve_store(Path(store if store is not None else str(data))))
 
 
+def _auditing_unit(store: Any, dataset: Any, first: Any, last: Any, unit: str | None) -> str | None:
+    """Return the full name of the auditing unit (``第一分局`` → ``台中市政府警察局第一分局``)."""
+    if unit is None:
+        return None
+    from kit.store import load_dataset
+
+    officers = kind_frame(dataset, "officers")
+    names = set(officers["unit"].dropna()) if "unit" in officers.columns else set()
+    names |= set(dataset.query_log["unit"].dropna()) if "unit" in dataset.query_log else set()
+    if not names:
+        month_log = load_dataset(store, first, last).query_log
+        names = set(month_log["unit"].dropna()) if "unit" in month_log else set()
+    return match_unit(unit, unit_parents(kind_frame(dataset, "units"), sorted(names)))
+
+
 def open_audit(
     *,
     data: str | None = None,
@@ -132,9 +148,10 @@ def open_audit(
     start, end = month_bounds(month)
     first, last = start.date(), (end - pd.Timedelta(days=1)).date()
     opened = open_store_or_data(data, store)
-    assessment = assess(opened, first, last, units=[unit] if unit else None)
     before = (start - pd.Timedelta(days=1)).date()
     dataset = load_dataset(opened, before.replace(day=1), before)
+    auditing = _auditing_unit(opened, dataset, first, last, unit)
+    assessment = assess(opened, first, last, units=[auditing] if auditing else None)
     chosen_seed = new_seed() if seed is None else int(seed)
     sample = monthly_sample(
         assessment,
@@ -275,6 +292,8 @@ def method_text(audit: MonthlyAudit) -> list[str]:
             f"Seed {s.seed} (numpy PCG64): the same data and seed give the same sample. Each "
             "lookup's inclusion probability is P(unit) × P(lookup | unit); they sum to the "
             f"expected sample size {s.expected_size:.2f}.",
+            "The worksheet (tables/audit_worksheet.xlsx) is filled in by the auditor, reported "
+            "to the head of the agency and kept for one year (§六(一)4).",
             "Flags are facts about the data, not verdicts. Leaks outside the logs (cases 7, 9, "
             "10, 11) leave no trace here; rules that lacked records are listed as not checked.",
         ]
@@ -287,6 +306,7 @@ def method_text(audit: MonthlyAudit) -> list[str]:
         "員警：各所員警 20 人以下抽查 1 人，逾 20 人者為 ⌊人數 ÷ 20⌋ + 1 人（§八(二)），抽法同上。",
         f"抽樣種子 {s.seed}（numpy PCG64）：相同資料與種子得相同樣本。每筆紀錄之抽中機率為 "
         f"P(單位) × P(紀錄 | 單位)，總和為期望樣本數 {s.expected_size:.2f}。",
+        "稽核工作底稿（tables/audit_worksheet.xlsx）由稽核人員填寫結論後陳報機關首長，並保存一年（§六(一)4）。",
         "異常標記為資料事實而非結論。洩密行為未留查詢紀錄者（案例 7、9、10、11）本工具無從發現；"
         "因缺資料未能檢核之規則另列。",
     ]
