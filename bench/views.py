@@ -28,10 +28,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kit.assess import assess  # noqa: E402
-from kit.dataset import Dataset  # noqa: E402
-from kit.mask import Masker  # noqa: E402
-from kit.views import (  # noqa: E402
+from kit.assess import assess
+from kit.dataset import Dataset
+from kit.mask import Masker
+from kit.views import (
     communications_table,
     duty_heatmap,
     export_graph,
@@ -44,10 +44,38 @@ from kit.views import (  # noqa: E402
     subject_summary,
     timeline_figure,
 )
+from kit.views.timeline_figure import GL_THRESHOLD
 
 OFFICER = "TC04521"
 LETTERS = "ABCDEFGHJKLMNPQRSTUVXYWZIO"
-VALUES = [10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32, 30, 31, 33]
+VALUES = [
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    34,
+    18,
+    19,
+    20,
+    21,
+    22,
+    35,
+    23,
+    24,
+    25,
+    26,
+    27,
+    28,
+    29,
+    32,
+    30,
+    31,
+    33,
+]
 
 
 def _person_ids(rng: np.random.Generator, n: int) -> list[str]:
@@ -56,7 +84,11 @@ def _person_ids(rng: np.random.Generator, n: int) -> list[str]:
         i = int(rng.integers(0, 26))
         digits = [int(rng.integers(1, 3))] + [int(d) for d in rng.integers(0, 10, 7)]
         v = VALUES[i]
-        total = v // 10 + (v % 10) * 9 + sum(w * d for w, d in zip((8, 7, 6, 5, 4, 3, 2, 1), digits, strict=True))
+        total = (
+            v // 10
+            + (v % 10) * 9
+            + sum(w * d for w, d in zip((8, 7, 6, 5, 4, 3, 2, 1), digits, strict=True))
+        )
         check = (10 - total % 10) % 10
         out.append("ABCDEFGHJKLMNPQRSTUVXYWZIO"[i] + "".join(map(str, digits)) + str(check))
     return out
@@ -67,24 +99,39 @@ def build(n_lookups: int, seed: int = 7) -> Dataset:
     start = pd.Timestamp("2023-01-01 00:00", tz="Asia/Taipei")
     days = 365
     people = _person_ids(rng, 3000)
-    plates = [f"{''.join(rng.choice(list('ABCDEFGHJKLMNPRSTUVWXYZ'), 3))}{int(rng.integers(1000, 9999))}" for _ in range(2000)]
+    plates = [
+        f"{''.join(rng.choice(list('ABCDEFGHJKLMNPRSTUVWXYZ'), 3))}{int(rng.integers(1000, 9999))}"
+        for _ in range(2000)
+    ]
     accounts = [f"822{int(rng.integers(10**12, 10**13 - 1))}" for _ in range(500)]
     day = rng.integers(0, days, n_lookups)
     shift_start = np.where(day % 7 == 3, 22, 8)
     minute = rng.integers(0, 8 * 60, n_lookups)
-    times = start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(shift_start * 60 + minute, unit="m")
+    times = (
+        start
+        + pd.to_timedelta(day, unit="D")
+        + pd.to_timedelta(shift_start * 60 + minute, unit="m")
+    )
     times = times + pd.to_timedelta(rng.integers(0, 60, n_lookups), unit="s")
     kind = rng.integers(0, 3, n_lookups)
     conditions = np.where(
         kind == 0,
-        np.array(["身分證號=" + p for p in people], dtype=object)[rng.integers(0, len(people), n_lookups)],
+        np.array(["身分證號=" + p for p in people], dtype=object)[
+            rng.integers(0, len(people), n_lookups)
+        ],
         np.where(
             kind == 1,
-            np.array(["車牌號碼=" + p[:3] + "-" + p[3:] for p in plates], dtype=object)[rng.integers(0, len(plates), n_lookups)],
-            np.array(["帳號=" + a for a in accounts], dtype=object)[rng.integers(0, len(accounts), n_lookups)],
+            np.array(["車牌號碼=" + p[:3] + "-" + p[3:] for p in plates], dtype=object)[
+                rng.integers(0, len(plates), n_lookups)
+            ],
+            np.array(["帳號=" + a for a in accounts], dtype=object)[
+                rng.integers(0, len(accounts), n_lookups)
+            ],
         ),
     )
-    operations = np.array(["戶役政-個人戶籍資料查詢", "車籍資料查詢", "165反詐騙-警示帳戶查詢"], dtype=object)[kind]
+    operations = np.array(
+        ["戶役政-個人戶籍資料查詢", "車籍資料查詢", "165反詐騙-警示帳戶查詢"], dtype=object
+    )[kind]
     query_log = pd.DataFrame(
         {
             "time": times,
@@ -93,7 +140,9 @@ def build(n_lookups: int, seed: int = 7) -> Dataset:
             "ip": "10.1.2.3",
             "operation": operations,
             "conditions": conditions,
-            "purpose": np.array(["偵查犯罪", "舉發交通違規", "為民服務"], dtype=object)[rng.integers(0, 3, n_lookups)],
+            "purpose": np.array(["偵查犯罪", "舉發交通違規", "為民服務"], dtype=object)[
+                rng.integers(0, 3, n_lookups)
+            ],
             "device": "PC",
         }
     )
@@ -128,7 +177,9 @@ def build(n_lookups: int, seed: int = 7) -> Dataset:
             "counterpart": [f"09{int(x):08d}" for x in rng.integers(0, 10**8, n_comms)],
             "direction": np.array(["發", "收"], dtype=object)[rng.integers(0, 2, n_comms)],
             "type": "簡訊",
-            "content": np.array(["收到", "好", "帳號 " + accounts[0] + " 請查"], dtype=object)[rng.integers(0, 3, n_comms)],
+            "content": np.array(["收到", "好", "帳號 " + accounts[0] + " 請查"], dtype=object)[
+                rng.integers(0, 3, n_comms)
+            ],
         }
     )
     worklog = pd.DataFrame(
@@ -138,7 +189,14 @@ def build(n_lookups: int, seed: int = 7) -> Dataset:
             "content": "巡邏 身分證號=" + pd.Series(people[:days]),
         }
     )
-    officers = pd.DataFrame({"officer_id": [OFFICER], "name": ["林大華"], "unit": ["第三分局西屯派出所"], "phone": ["0911000111"]})
+    officers = pd.DataFrame(
+        {
+            "officer_id": [OFFICER],
+            "name": ["林大華"],
+            "unit": ["第三分局西屯派出所"],
+            "phone": ["0911000111"],
+        }
+    )
     identities = pd.DataFrame(
         {
             "identifier": ["車牌=" + p for p in plates[:500]],
@@ -146,7 +204,14 @@ def build(n_lookups: int, seed: int = 7) -> Dataset:
             "link": "車主",
         }
     )
-    relations = pd.DataFrame({"officer_id": [OFFICER], "relation": ["前配偶"], "identifier": ["身分證號=" + people[0]], "name": ["王小美"]})
+    relations = pd.DataFrame(
+        {
+            "officer_id": [OFFICER],
+            "relation": ["前配偶"],
+            "identifier": ["身分證號=" + people[0]],
+            "name": ["王小美"],
+        }
+    )
     return Dataset.from_frames(
         query_log=query_log,
         duty_roster=roster,
@@ -175,28 +240,47 @@ def main() -> None:
     dataset = timed("build dataset (Dataset.from_frames)", rows, build, args.lookups)
     assessment = timed("assess (kit.assess.assess)", rows, assess, dataset)
     masker = Masker()
-    timeline = timed("officer_timeline", rows, officer_timeline, dataset, assessment, OFFICER, masker=masker)
+    timeline = timed(
+        "officer_timeline", rows, officer_timeline, dataset, assessment, OFFICER, masker=masker
+    )
     fig = timed("timeline_figure", rows, timeline_figure, timeline)
     heat = timed("duty_heatmap", rows, duty_heatmap, timeline)
     graph = timed("link_graph", rows, link_graph, dataset, assessment, officers=[OFFICER])
     gfig = timed("graph_figure", rows, graph_figure, graph, masker=masker)
     table = timed("lookup_table", rows, lookup_table, dataset, assessment, masker=masker)
     subjects = timed("subject_summary", rows, subject_summary, dataset, assessment, masker=masker)
-    comms = timed("communications_table", rows, communications_table, dataset, assessment, masker=masker)
+    comms = timed(
+        "communications_table", rows, communications_table, dataset, assessment, masker=masker
+    )
     method = timed("method_table", rows, method_table, dataset, assessment, {"officer": OFFICER})
     with tempfile.TemporaryDirectory() as tmp:
         tables = {"lookups": table, "subjects": subjects, "communications": comms, "method": method}
-        paths = timed("export_tables (4 CSV + evidence.xlsx)", rows, export_tables, tables, Path(tmp))
-        gpaths = timed("export_graph (GraphML + i2 CSV)", rows, export_graph, graph, Path(tmp), masker=masker)
+        paths = timed(
+            "export_tables (4 CSV + evidence.xlsx)", rows, export_tables, tables, Path(tmp)
+        )
+        gpaths = timed(
+            "export_graph (GraphML + i2 CSV)", rows, export_graph, graph, Path(tmp), masker=masker
+        )
         sizes = {p.name: p.stat().st_size for p in [*paths, *gpaths]}
     figures = {}
     for name, figure in (("timeline_figure", fig), ("duty_heatmap", heat), ("graph_figure", gfig)):
         t0 = time.perf_counter()
         text = figure.to_json()
-        figures[name] = (len(text.encode()), time.perf_counter() - t0, sorted({t.type for t in figure.data}))
+        figures[name] = (
+            len(text.encode()),
+            time.perf_counter() - t0,
+            sorted({t.type for t in figure.data}),
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lookups = int((timeline["lane"] == "lookup").sum())
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     lines = [
         "## Views",
         "",
@@ -211,13 +295,23 @@ def main() -> None:
         "",
         "| figure | `to_json()` bytes | `to_json()` seconds | trace types |",
         "|---|---:|---:|---|",
-        *[f"| {name} | {size:,} | {secs:.2f} | {', '.join(types)} |" for name, (size, secs, types) in figures.items()],
+        *[
+            f"| {name} | {size:,} | {secs:.2f} | {', '.join(types)} |"
+            for name, (size, secs, types) in figures.items()
+        ],
         "",
         "| export file | bytes |",
         "|---|---:|",
         *[f"| {name} | {size:,} |" for name, size in sizes.items()],
         "",
         f"Peak resident memory of the whole run: {peak:.0f} MB.",
+        "",
+        f"Lookup markers switch to `Scattergl` above {GL_THRESHOLD:,} "
+        "(`kit.views.timeline_figure.GL_THRESHOLD`); duty is drawn as two filled traces of "
+        "merged intervals (no layout shapes); hover labels are written once per trace "
+        "(`customdata` + `hovertemplate`), so the timeline costs about 230 bytes per marker. "
+        "Graphs above 400 nodes get the ring layout and WebGL. Times are wall-clock on a "
+        "2-core machine shared with other jobs.",
         "",
     ]
     report = "\n".join(lines)
