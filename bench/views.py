@@ -284,10 +284,13 @@ def main() -> None:
     lines = [
         "## Views",
         "",
-        f"Run {dt.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}; "
-        f"`bench/views.py --lookups {args.lookups}`: one officer, {lookups} lookups on his timeline over a year, "
-        f"{len(dataset.duty_roster)} shifts (every 7th across midnight), {len(dataset.register)} register absences, "
-        f"{len(dataset.communications)} communications; graph {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges.",
+        f"Run {dt.date.today().isoformat()} on {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}; `bench/views.py --lookups {args.lookups}`: "
+        f"one officer, {lookups} lookups on his timeline over a year, "
+        f"{len(dataset.duty_roster)} shifts (every 7th across midnight), "
+        f"{len(dataset.register)} register absences, "
+        f"{len(dataset.communications)} communications; graph "
+        f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges.",
         "",
         "| step | seconds |",
         "|---|---:|",
