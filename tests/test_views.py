@@ -376,3 +376,27 @@ def test_large_graph_uses_rings_and_webgl():
     fig = graph_figure(graph, masker=Masker())
     assert {t.type for t in fig.data} == {"scattergl"}
     assert "ABC0001" not in fig.to_json()
+
+
+def test_several_officers_share_a_subject():
+    from kit.dataset import Dataset
+
+    shared = Dataset.from_frames(
+        query_log=pd.DataFrame(
+            {
+                "time": ["2023-10-05 10:00:00", "2023-10-05 11:00:00", "2023-10-05 12:00:00"],
+                "user": ["TC00001", "TC00002", "TC00002"],
+                "operation": ["車籍資料查詢"] * 3,
+                "conditions": ["車號:ABC-1234", "車牌=ABC1234", "車牌=XYZ-9876"],
+            }
+        )
+    )
+    graph = link_graph(shared, None, officers=["TC00001", "TC00002"])
+    assert graph.nodes["vehicle:ABC1234"]["looked_up_by"] == 2
+    assert graph.nodes["vehicle:XYZ9876"]["looked_up_by"] == 1
+    assert graph.has_edge("officer:TC00001", "vehicle:ABC1234")
+    assert graph.has_edge("officer:TC00002", "vehicle:ABC1234")
+    fig = graph_figure(graph, masker=Masker())
+    vehicles = next(t for t in fig.data if t.name == "vehicle")
+    assert sorted(vehicles.marker.size) == [11, 14]
+    assert any("looked up by 2 officers" in h for h in vehicles.hovertext)

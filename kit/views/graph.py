@@ -266,7 +266,9 @@ def link_graph(
     -------
     networkx.MultiDiGraph
         Typed nodes (attribute ``type``; identifiers also ``entity`` and
-        ``value``; ``watchlist`` category when listed) and typed edges (see
+        ``value``; ``watchlist`` category when listed; ``looked_up_by``, the
+        number of officers who looked the subject up: 2 or more is a shared
+        subject) and typed edges (see
         the module docstring). With neither officers nor subjects, every
         lookup of the period.
 
@@ -351,6 +353,13 @@ def link_graph(
         ),
         "looked_up",
     )
+    shared = (
+        looked.assign(node=_node_ids(looked["entity"], looked["value"]))
+        .groupby("node")["querier"]
+        .nunique()
+    )
+    for node, count in shared.items():
+        graph.nodes[node]["looked_up_by"] = int(count)
 
     _add_relations(graph, dataset, queriers)
     _add_communications(graph, dataset, assessment, queriers, looked, lo, hi)

@@ -131,6 +131,14 @@ def graph_layout(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     return {n: (round(float(p[0]), 6), round(float(p[1]), 6)) for n, p in positions.items()}
 
 
+def _node_size(attrs: dict[str, Any]) -> int:
+    """Officers large; a subject looked up by several officers grows with their number."""
+    if attrs.get("type") == "officer":
+        return 14
+    shared = int(attrs.get("looked_up_by", 0) or 0)
+    return 11 + 3 * min(max(shared - 1, 0), 3)
+
+
 def _time_text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
@@ -238,7 +246,12 @@ def graph_figure(
         hover = []
         for n in nodes:
             extra = graph.nodes[n].get("watchlist")
-            hover.append(f"{kind}: {labels[n]}" + (f"<br>watchlist: {extra}" if extra else ""))
+            shared = int(graph.nodes[n].get("looked_up_by", 0) or 0)
+            hover.append(
+                f"{kind}: {labels[n]}"
+                + (f"<br>watchlist: {extra}" if extra else "")
+                + (f"<br>looked up by {shared} officers" if shared > 1 else "")
+            )
         fig.add_trace(
             scatter(
                 x=[positions[n][0] for n in nodes],
@@ -249,7 +262,7 @@ def graph_figure(
                 textfont={"size": 9},
                 marker={
                     "symbol": symbol,
-                    "size": 14 if kind == "officer" else 11,
+                    "size": [_node_size(graph.nodes[n]) for n in nodes],
                     "color": colour,
                     "line": {
                         "width": [2 if graph.nodes[n].get("watchlist") else 0 for n in nodes],
@@ -283,6 +296,7 @@ def _export_frames(graph: nx.MultiDiGraph, masker: Masker) -> tuple[pd.DataFrame
             "type": [str(graph.nodes[n].get("type", "")) for n in nodes],
             "label": [node_label(n, graph.nodes[n], masker) for n in nodes],
             "watchlist": [str(graph.nodes[n].get("watchlist") or "") for n in nodes],
+            "looked_up_by": [int(graph.nodes[n].get("looked_up_by", 0) or 0) for n in nodes],
         }
     )
     edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
@@ -306,16 +320,21 @@ def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -
     """Write the graph as GraphML for Gephi, identifiers masked; return the path.
 
     Nodes get export IDs ``n0``, ``n1`` … (in node-ID order) and the
-    attributes ``type``, ``label`` (masked), ``watchlist``; edges ``type``,
+    attributes ``type``, ``label`` (masked), ``watchlist``, ``looked_up_by``; edges ``type``,
     ``count``, ``first``, ``last``, ``suspicious``, ``detail``,
     ``rests_on`` (strings and integers only). See ``docs/graph_export.md``.
     """
     entities, links = _export_frames(graph, masker)
     out = nx.MultiDiGraph()
-    for node_id, kind, label, watchlist in zip(
-        entities["id"], entities["type"], entities["label"], entities["watchlist"], strict=True
+    for node_id, kind, label, watchlist, shared in zip(
+        entities["id"],
+        entities["type"],
+        entities["label"],
+        entities["watchlist"],
+        entities["looked_up_by"],
+        strict=True,
     ):
-        out.add_node(node_id, type=kind, label=label, watchlist=watchlist)
+        out.add_node(node_id, type=kind, label=label, watchlist=watchlist, looked_up_by=int(shared))
     for record in links.to_dict("records"):
         row: dict[str, Any] = {str(k): v for k, v in record.items()}
         out.add_edge(
@@ -345,7 +364,7 @@ def write_i2_csv(
 ) -> list[Path]:
     """Write the graph as two CSVs for i2 Analyst's Notebook import; return the paths.
 
-    ``entities``: ``id``, ``type``, ``label`` (masked), ``watchlist``;
+    ``entities``: ``id``, ``type``, ``label`` (masked), ``watchlist``, ``looked_up_by``;
     ``links``: ``from``, ``to``, ``type``, ``count``, ``first``, ``last``,
     ``suspicious``, ``detail``, ``rests_on``. UTF-8 with BOM, formulas
     neutralised (:func:`kit.export.write_csv`). Column mapping in
