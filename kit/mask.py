@@ -19,11 +19,13 @@ so the same inputs give the same pseudonyms. Pseudonyms are sequence numbers,
 not hashes: a hash of a national ID could be reversed by trying every ID.
 
 Free text (query conditions, message contents, work-log entries) is masked in
-three passes: every identifier :func:`kit.identifiers.extract` finds; every
-remaining run of six or more digits (an unkeyed account or landline); and
-every value registered with :meth:`Masker.register` (canonical and raw forms,
+four passes: every identifier :func:`kit.identifiers.extract` finds; every
+value registered with :meth:`Masker.register` (canonical and raw forms,
 case-insensitive), which catches what has no recognisable shape in free text,
-such as a person's name or a LINE ID written without a key.
+such as a person's name or a LINE ID written without a key; every registered
+plate, ID, phone or account written in another form (``abc 1234``,
+``0912-345 678``: compared without separators); and every remaining run of
+six or more digits (an unkeyed account or landline).
 
 With ``reveal=True`` values are shown in full (the court may see them); the
 identifiers a request itself names (``kit subject --id``) are always shown in
@@ -61,6 +63,14 @@ _NON_DIGIT = re.compile(r"\D")
 LEFTOVER_DIGITS = 6
 """Digit runs of at least this many digits that no identifier rule claimed are masked
 too: an unkeyed bank account or landline in a message is still personal data."""
+_COMPACT_ENTITIES = frozenset(
+    {Entity.PERSON_ID, Entity.PLATE, Entity.PHONE, Entity.ACCOUNT, Entity.BUSINESS_ID}
+)
+_ALNUM = re.compile(r"[A-Za-z0-9]+")
+_RUN = re.compile(r"[A-Za-z0-9]+(?:[\- ]+[A-Za-z0-9]+)*")
+_GROUP = re.compile(r"[A-Za-z0-9]+")
+MAX_GROUPS = 6
+"""Registered values are looked for in up to this many space- or dash-separated groups."""
 MIN_LITERAL = 2
 """Registered values shorter than this are not searched for in free text (one
 character would mask every occurrence of a common character)."""
@@ -189,6 +199,7 @@ class Masker:
         self._pseudonyms: dict[tuple[str, str], str] = {}
         self._counts: dict[str, int] = {}
         self._literals: dict[str, tuple[str, str]] = {}
+        self._compact: dict[str, tuple[str, str]] = {}
         self._literal_re: re.Pattern[str] | None = None
 
     def pseudonym(self, entity: str, value: str) -> str:
@@ -229,6 +240,8 @@ class Masker:
                 continue
             value = str(value)
             self.pseudonym(entity, value)
+            if entity in _COMPACT_ENTITIES and _ALNUM.fullmatch(value):
+                self._compact.setdefault(value.upper(), (entity, value))
             for form in (value, raw):
                 if form is None or pd.isna(form):
                     continue
@@ -320,7 +333,7 @@ class Masker:
         pieces: list[str] = []
         pos = 0
         for match in self._literal_re.finditer(text):
-            pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos : match.start()]))
+            pieces.append(self._mask_runs(text[pos : match.start()]))
             folded = match.group(0).casefold()
             entity, value = self._literals.get(folded, (Entity.NAME.value, folded))
             if folded in self._revealed_folded or value in self.revealed:
@@ -328,6 +341,38 @@ class Masker:
             else:
                 pieces.append(self.show(entity, value))
             pos = match.end()
+        pieces.append(self._mask_runs(text[pos:]))
+        return "".join(pieces)
+
+    def _mask_runs(self, text: str) -> str:
+        """Mask registered plates, IDs, phones and accounts written in any form, then digit runs.
+
+        A run of letters and digits joined by spaces or dashes (``abc 1234``,
+        ``0912-345 678``) is compared, without its separators and upper-cased,
+        to the registered canonical values, longest stretch of groups first.
+        """
+        if not self._compact:
+            return _DIGIT_RUN.sub(self._mask_digit_run, text)
+        pieces: list[str] = []
+        pos = 0
+        for run in _RUN.finditer(text):
+            groups = list(_GROUP.finditer(run.group()))
+            i = 0
+            while i < len(groups):
+                for j in range(min(len(groups), i + MAX_GROUPS), i, -1):
+                    key = "".join(g.group() for g in groups[i:j]).upper()
+                    found = self._compact.get(key)
+                    if found is None or found[1] in self.revealed:
+                        continue
+                    start = run.start() + groups[i].start()
+                    end = run.start() + groups[j - 1].end()
+                    pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos:start]))
+                    pieces.append(self.show(*found))
+                    pos = end
+                    i = j
+                    break
+                else:
+                    i += 1
         pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos:]))
         return "".join(pieces)
 

@@ -109,3 +109,27 @@ def test_register_frame_uses_raw_forms():
     )
     masker.register_frame(frame)
     assert "abc 1234" not in masker.text("the plate abc 1234 again").casefold()
+
+
+WRITTEN_FORMS = {
+    "plate_lower_spaced": ("plate", "ABC1234", "車 abc 1234 停在門口"),
+    "id_spaced": ("person_id", "A123456789", "身分 a1234 56789 查一下"),
+    "account_grouped": ("account", "8221234567890123", "匯到 822 1234-567890123"),
+    "landline_spaced": ("phone", "0422223333", "打 04 2222 3333"),
+}
+
+
+@pytest.mark.parametrize("entity,value,text", WRITTEN_FORMS.values(), ids=list(WRITTEN_FORMS))
+def test_registered_values_masked_in_any_written_form(entity, value, text):
+    masker = Masker()
+    masker.register([entity], [value])
+    masked = masker.text(text)
+    assert masker.show(entity, value) in masked
+    compact = "".join(c for c in masked if c.isalnum()).upper()
+    assert value not in compact
+
+
+def test_written_forms_of_revealed_values_stay():
+    masker = Masker(revealed=["ABC1234"])
+    masker.register(["plate"], ["ABC1234"])
+    assert masker.text("abc 1234") == "abc 1234"
