@@ -179,11 +179,14 @@ def latency(store_dir: Path, work: Path, samples: int = 15) -> dict[str, float]:
     return out
 
 
-def scale(work: Path, lookups: int, *, messy: bool) -> dict[str, object]:
+def scale(
+    work: Path, lookups: int, *, messy: bool, folder: Path | None = None
+) -> dict[str, object]:
     officers = max(12, round(lookups / (MONTHS * LOOKUPS_PER_OFFICER_MONTH)))
     result: dict[str, object] = {"target_lookups": lookups, "officers": officers}
-    clean = work / f"clean_{lookups}"
-    result["generate_s"] = generate(clean, officers, seed=11, clean=True)
+    clean = work / f"clean_{lookups}" if folder is None else folder
+    if folder is None:
+        result["generate_s"] = generate(clean, officers, seed=11, clean=True)
     copy_s, copy_rows = plain_copy(clean, work / "plain_copy.parquet")
     result.update(copy_s=copy_s, copy_rows=copy_rows, copy_rps=copy_rows / copy_s)
     store = work / f"store_{lookups}"
@@ -201,8 +204,11 @@ def scale(work: Path, lookups: int, *, messy: bool) -> dict[str, object]:
     again = run_ingest(clean, store)
     result["reingest_s"] = time.perf_counter() - t0
     result["reingest_added"] = int(again["new_rows"].get("query_log", 0))  # type: ignore[attr-defined]
+    print(json.dumps(result), file=sys.stderr, flush=True)
     result.update(latency(store, work))
-    shutil.rmtree(clean)
+    print(json.dumps(result), file=sys.stderr, flush=True)
+    if folder is None:
+        shutil.rmtree(clean)
     if messy:
         folder = work / f"messy_{lookups}"
         generate(folder, officers, seed=12, clean=False)
@@ -279,7 +285,17 @@ def main() -> None:
     parser.add_argument("--no-messy", action="store_true", help="skip the messy ingest")
     parser.add_argument("--lookups", type=int, default=1_000_000, help="size of the small run")
     parser.add_argument("--update-results", action="store_true", help="write bench/RESULTS.md")
+    parser.add_argument(
+        "--results-json",
+        type=Path,
+        help="keep raw results here across runs (the section shows every size kept)",
+    )
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--ten-million-folder",
+        type=Path,
+        help="a --clean generator output of ~10 M lookups made beforehand (kept)",
+    )
     args = parser.parse_args()
     sizes = [] if args.only_ten_million else [args.lookups]
     if args.ten_million or args.only_ten_million:
@@ -288,11 +304,22 @@ def main() -> None:
     results = []
     try:
         for n in sizes:
-            r = scale(work, n, messy=not args.no_messy and n < 10_000_000)
+            ten = n == 10_000_000
+            folder = args.ten_million_folder if ten else None
+            r = scale(work, n, messy=not args.no_messy and not ten, folder=folder)
             print(json.dumps(r, indent=1), flush=True)
             results.append(r)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if args.results_json:
+        kept = []
+        if args.results_json.exists():
+            kept = json.loads(args.results_json.read_text(encoding="utf-8"))
+        sizes_run = {r["target_lookups"] for r in results}
+        kept = [r for r in kept if r["target_lookups"] not in sizes_run] + results
+        kept.sort(key=lambda r: int(r["target_lookups"]))
+        args.results_json.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+        results = kept
     text = section(results)
     print(text)
     if args.update_results:
