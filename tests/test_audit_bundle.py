@@ -179,3 +179,15 @@ def test_self_review_bundle(store_dir: Path, tmp_path: Path) -> None:
     assert "flags" not in table.columns
     text = (result.out_dir / "index.html").read_text(encoding="utf-8")
     assert "ABC1234" not in text and "ABC-1234" not in text and "A123456789" not in text
+
+
+def test_module_command_bad_month_is_one_line_error(
+    store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kit.audit.__main__ import EXIT_FAILURE, main
+
+    code = main(["--store", str(store_dir), "--month", "2023-13", "--out", str(tmp_path / "b")])
+    assert code == EXIT_FAILURE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kit: error:") and "YYYY-MM" in err and "\n" not in err
+    assert not (tmp_path / "b").exists()
