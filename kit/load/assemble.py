@@ -65,6 +65,11 @@ def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "\x1f")
 
 
+def _ids_unique(query_log: pd.DataFrame) -> bool:
+    ids = pa.array(query_log["lookup_id"].array, from_pandas=True)
+    return len(pc.unique(ids)) == len(ids)
+
+
 def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop rows that repeat an earlier row of the same kind.
 
@@ -78,10 +83,14 @@ def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     """
     if len(frame) < 2:
         return frame, empty_ledger()
-    key = _key(kind_name, frame)
-    if pc.count_distinct(key).as_py() == len(key):
+    if kind_name == "query_log" and _ids_unique(frame):
+        # lookup_id hashes most compared fields: all distinct means no duplicates.
         return frame, empty_ledger()
-    codes = pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False)
+    key = _key(kind_name, frame)
+    encoded = pc.dictionary_encode(key)
+    if len(encoded.dictionary) == len(key):
+        return frame, empty_ledger()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     _, first_index = np.unique(codes, return_index=True)
     first_of_row = first_index[codes]
     dup = first_of_row != np.arange(len(codes))
@@ -131,7 +140,8 @@ def assemble(frames: Mapping[str, pd.DataFrame], ledger: pd.DataFrame) -> Assemb
             ledgers.append(dup_ledger)
             for file, count in dup_ledger["source_file"].value_counts().items():
                 duplicates[(name, str(file))] = int(count)
-    subjects, subject_warnings = build_subjects(out["query_log"])
+    log = out["query_log"]
+    subjects, subject_warnings = build_subjects(log, ids_unique=_ids_unique(log))
     ledgers.append(subject_warnings)
     warnings = {str(k): int(v) for k, v in subject_warnings["source_file"].value_counts().items()}
     identifiers = build_identifiers(out)

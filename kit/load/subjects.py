@@ -60,7 +60,9 @@ def empty_subjects() -> pd.DataFrame:
     return _typed(pd.DataFrame(), SUBJECT_COLUMNS)
 
 
-def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_subjects(
+    query_log: pd.DataFrame, *, ids_unique: bool | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Extract the subjects of every lookup.
 
     Parameters
@@ -68,6 +70,8 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     query_log
         A completed query-log frame (``lookup_id``, ``conditions_raw``,
         provenance).
+    ids_unique
+        Whether the lookup IDs are known to be distinct (computed when ``None``).
 
     Returns
     -------
@@ -131,7 +135,9 @@ def build_subjects(query_log: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
             }
         ).astype(TEXT_DTYPE)
     repeated_finds = found.duplicated(["_code", "entity", "value"]).any()
-    if repeated_finds or pc.count_distinct(lookup_id).as_py() < len(lookup_id):
+    if ids_unique is None:
+        ids_unique = len(pc.unique(lookup_id)) == len(lookup_id)
+    if repeated_finds or not ids_unique:
         subjects = subjects.drop_duplicates(["lookup_id", "entity", "value"])
     return _typed(subjects, SUBJECT_COLUMNS), warnings
 
