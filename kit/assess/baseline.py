@@ -49,9 +49,13 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
 
     """
     look = ctx.lookups
-    counts = look.groupby(["querier", "day"]).size().rename("count").reset_index()
-    counts["unit"] = counts["querier"].map(
-        look.drop_duplicates("querier").set_index("querier")["q_unit"]
+    counts = look.groupby(["q", "day"]).size().rename("count").reset_index()
+    index: pd.Index = ctx.cache["officer_index"]
+    counts["querier"] = pd.Series(index[counts["q"].to_numpy()], dtype="str")
+    codes, names = ctx.unit_codes()
+    first_unit = pd.Series(codes).groupby(look["q"].to_numpy()).first()
+    counts["unit"] = pd.Series(
+        np.asarray(names, dtype=object)[first_unit.reindex(counts["q"]).to_numpy()], dtype="str"
     )
     shifts = records.roster(ctx)["shifts"]
     duty = shifts[shifts["on_duty"] & shifts["day"].notna()]

@@ -48,16 +48,16 @@ def contact_after(ctx: Context, *, minutes: float = 30) -> RuleResult:
     """Flag lookups followed within ``minutes`` by an outgoing contact outside the police."""
     rec = records.comms(ctx)
     msgs = rec["messages"]
-    out = msgs[msgs["outgoing"] & msgs["outside"]][["rec", "officer", "t", "ref"]]
-    look = ctx.lookups[["row", "querier", "t"]].sort_values("t", kind="stable")
+    out = msgs[msgs["outgoing"] & msgs["outside"] & (msgs["q"] >= 0)][["rec", "q", "t", "ref"]]
+    look = ctx.lookups[["row", "q", "t"]].sort_values("t", kind="stable")
     if out.empty or look.empty:
         return RuleResult(empty_hits(), _applies(ctx, rec))
     joined = pd.merge_asof(
         look,
-        out.sort_values("t", kind="stable").rename(columns={"officer": "querier", "t": "t_msg"}),
+        out.sort_values("t", kind="stable").rename(columns={"t": "t_msg"}),
         left_on="t",
         right_on="t_msg",
-        by="querier",
+        by="q",
         direction="forward",
         tolerance=int(minutes * MINUTE),
     )
@@ -82,12 +82,11 @@ def identifier_sent(ctx: Context, *, days: float = 30) -> RuleResult:
     """Flag lookups whose looked-up value the querier then sent outside the police."""
     rec = records.comms(ctx)
     msgs = rec["messages"]
-    out = msgs[msgs["outgoing"] & msgs["outside"]][["rec", "officer", "t", "ref"]]
-    tokens = rec["tokens"].merge(out, on="rec")
-    sub = ctx.subjects[["row", "querier", "value", "t"]]
-    pairs = sub.merge(
-        tokens, left_on=["querier", "value"], right_on=["officer", "token"], suffixes=("", "_msg")
-    )
+    out = msgs[msgs["outgoing"] & msgs["outside"]][["rec", "q", "t", "ref"]]
+    tokens = rec["tokens"]
+    tokens = tokens[tokens["v"] >= 0].merge(out[out["q"] >= 0], on="rec")
+    sub = ctx.subjects[["row", "q", "v", "value", "t"]]
+    pairs = sub.merge(tokens, on=["q", "v"], suffixes=("", "_msg"))
     delta = pairs["t_msg"].to_numpy() - pairs["t"].to_numpy()
     got = pairs[(delta >= 0) & (delta <= int(days * DAY))].drop_duplicates(["row", "rec"])
     _link(ctx, "IDENTIFIER_SENT", got["rec"].to_numpy(), got["row"].to_numpy())
@@ -109,11 +108,11 @@ def contacted_subject(ctx: Context, *, days: float = 30) -> RuleResult:
     """Flag lookups of a subject the querier then contacted."""
     rec = records.comms(ctx)
     msgs = rec["messages"]
-    out = msgs[msgs["outgoing"]][["rec", "officer", "t", "key", "ref"]]
-    sub = ctx.subjects[["row", "querier", "key", "t"]]
-    pairs = sub.merge(
-        out, left_on=["querier", "key"], right_on=["officer", "key"], suffixes=("", "_msg")
-    )
+    out = msgs[msgs["outgoing"] & (msgs["q"] >= 0) & (msgs["k"] >= 0)][
+        ["rec", "q", "t", "k", "ref"]
+    ]
+    sub = ctx.subjects[["row", "q", "k", "t"]]
+    pairs = sub.merge(out, on=["q", "k"], suffixes=("", "_msg"))
     delta = pairs["t_msg"].to_numpy() - pairs["t"].to_numpy()
     got = pairs[(delta >= 0) & (delta <= int(days * DAY))].drop_duplicates(["row", "rec"])
     _link(ctx, "CONTACTED_SUBJECT", got["rec"].to_numpy(), got["row"].to_numpy())

@@ -189,6 +189,27 @@ class Context:
             self.cache[key] = (lo <= day) & (day <= hi)
         return np.asarray(self.cache[key])
 
+    def officer_codes(self, officer: pd.Series | np.ndarray) -> np.ndarray:
+        """Return int codes of officer IDs as in ``lookups["q"]``/``["u"]`` (-1: no lookup's)."""
+        index: pd.Index = self.cache["officer_index"]
+        return np.asarray(
+            index.get_indexer(pd.Index(np.asarray(officer, dtype=object))), dtype=np.int64
+        )
+
+    def key_codes(self, keys: pd.Series | np.ndarray) -> np.ndarray:
+        """Return int codes of subject keys as in ``subjects["k"]`` (-1: no lookup's subject)."""
+        index: pd.Index = self.cache["key_index"]
+        return np.asarray(
+            index.get_indexer(pd.Index(np.asarray(keys, dtype=object))), dtype=np.int64
+        )
+
+    def value_codes(self, values: pd.Series | np.ndarray) -> np.ndarray:
+        """Return int codes of identifier values as in ``subjects["v"]`` (-1: never looked up)."""
+        index: pd.Index = self.cache["value_index"]
+        return np.asarray(
+            index.get_indexer(pd.Index(np.asarray(values, dtype=object))), dtype=np.int64
+        )
+
     def unit_codes(self) -> tuple[np.ndarray, pd.Index]:
         """Return the querier units of the lookups as codes into a small index of names."""
         if "unit_codes" not in self.cache:
@@ -226,6 +247,7 @@ class Context:
         out = found.merge(pos, on=["source_file", "source_line"])[["rec", "entity", "value"]]
         out = out[out["value"] != ""].drop_duplicates().reset_index(drop=True)
         out["key"] = self.keymap.keys(out["entity"], out["value"])
+        out["k"] = self.key_codes(out["key"])
         return out
 
     def field_keys(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -239,6 +261,7 @@ class Context:
         )
         out = out[out["value"] != ""].reset_index(drop=True)
         out["key"] = self.keymap.keys(out["entity"], out["value"])
+        out["k"] = self.key_codes(out["key"])
         return out
 
 
@@ -348,6 +371,15 @@ def build_context(data: Any, config: Config) -> Context:
     subj = subj[subj["value"] != ""].merge(rows, on="lookup_id")[["row", "entity", "value"]]
     subj = subj.drop_duplicates().sort_values("row", kind="stable").reset_index(drop=True)
     subj["key"] = keymap.keys(subj["entity"], subj["value"])
+    officer_index = pd.Index(pd.unique(pd.concat([querier, user], ignore_index=True)))
+    context.cache["officer_index"] = officer_index
+    context.cache["key_index"] = pd.Index(pd.unique(subj["key"]))
+    context.cache["value_index"] = pd.Index(pd.unique(subj["value"]))
+    lookups["q"] = context.officer_codes(querier)
+    lookups["u"] = context.officer_codes(user)
+    subj["k"] = context.key_codes(subj["key"])
+    subj["v"] = context.value_codes(subj["value"])
+    subj["q"] = lookups["q"].to_numpy()[subj["row"].to_numpy()]
     subj["querier"] = querier.to_numpy()[subj["row"].to_numpy()]
     subj["t"] = t[subj["row"].to_numpy()]
     subj["day"] = lookups["day"].to_numpy()[subj["row"].to_numpy()]

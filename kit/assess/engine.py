@@ -66,8 +66,8 @@ class Assessment:
     Attributes
     ----------
     lookups
-        One row per lookup in range, :data:`LOOKUP_COLUMNS` in order, plus the
-        internal ``querier`` column is NOT included; ``time`` is tz-aware.
+        One row per lookup in range, :data:`LOOKUP_COLUMNS` in order; ``time``
+        is tz-aware (Asia/Taipei), formatted ISO 8601 ``+08:00`` on write.
     evidence
         One row per (lookup, flag or explanation): ``lookup_id``, ``code``,
         ``kind`` (``flag``/``explanation``), ``rests_on``

@@ -56,11 +56,10 @@ def _case_matches(ctx: Context) -> pd.DataFrame:
     if "case_matches" in ctx.cache:
         return pd.DataFrame(ctx.cache["case_matches"])
     rec = records.cases(ctx)
-    subjects = ctx.subjects[["row", "key", "querier", "t"]]
-    pairs = subjects.merge(rec["parties"][["rec", "key"]], on="key")
-    pairs = pairs.merge(
-        rec["officers"], left_on=["rec", "querier"], right_on=["rec", "officer"]
-    ).drop(columns="officer")
+    subjects = ctx.subjects[["row", "k", "q", "querier", "t"]]
+    parties = rec["parties"]
+    pairs = subjects.merge(parties.loc[parties["k"] >= 0, ["rec", "k"]], on="k")
+    pairs = pairs.merge(rec["officers"][["rec", "q"]], on=["rec", "q"])
     pairs = pairs.merge(rec["cases"], on="rec")
     ctx.cache["case_matches"] = pairs
     return pairs
@@ -128,8 +127,9 @@ def expl_case_no(ctx: Context) -> RuleResult:
 def expl_ticket(ctx: Context, *, minutes: float = 120) -> RuleResult:
     """Explain lookups of a plate or person the querier ticketed within ``minutes``."""
     keys = records.tickets(ctx)["keys"]
-    pairs = ctx.subjects[["row", "key", "querier", "t"]].merge(
-        keys, left_on=["querier", "key"], right_on=["officer", "key"], suffixes=("", "_ticket")
+    keys = keys.loc[(keys["q"] >= 0) & (keys["k"] >= 0), ["q", "k", "t", "ref"]]
+    pairs = ctx.subjects[["row", "k", "q", "querier", "t"]].merge(
+        keys, on=["q", "k"], suffixes=("", "_ticket")
     )
     gap = np.abs(pairs["t"].to_numpy() - pairs["t_ticket"].to_numpy())
     ok = pairs[gap <= int(minutes * MINUTE)]
@@ -152,23 +152,22 @@ def expl_ticket(ctx: Context, *, minutes: float = 120) -> RuleResult:
 def expl_worklog(ctx: Context, *, hours: float = 4) -> RuleResult:
     """Explain lookups whose subject or case number the querier's work log mentions."""
     rec = records.worklog(ctx)
-    entries = rec["entries"][["rec", "officer", "t", "ref"]]
-    subjects = ctx.subjects[["row", "key", "value", "querier", "t"]]
-    by_key = subjects.merge(rec["keys"], on="key")[["row", "querier", "t", "rec"]]
-    by_token = subjects.merge(rec["tokens"], left_on="value", right_on="token")[
-        ["row", "querier", "t", "rec"]
-    ]
-    with_case = ctx.lookups.loc[ctx.lookups["case_ref"] != "", ["row", "querier", "t", "case_ref"]]
+    entries = rec["entries"][["rec", "q", "t", "ref"]]
+    subjects = ctx.subjects[["row", "k", "v", "q", "t"]]
+    by_key = subjects.merge(rec["keys"], on="k")[["row", "q", "t", "rec"]]
+    by_token = subjects.merge(rec["tokens"][["rec", "v"]], on="v")[["row", "q", "t", "rec"]]
+    with_case = ctx.lookups.loc[ctx.lookups["case_ref"] != "", ["row", "q", "t", "case_ref"]]
     by_case = with_case.merge(rec["cases"], left_on="case_ref", right_on="case_norm")[
-        ["row", "querier", "t", "rec"]
+        ["row", "q", "t", "rec"]
     ]
     pairs = pd.concat([by_key, by_token, by_case], ignore_index=True).merge(
         entries, on="rec", suffixes=("", "_log")
     )
     gap = np.abs(pairs["t"].to_numpy() - pairs["t_log"].to_numpy())
-    ok = pairs[(pairs["querier"] == pairs["officer"]) & (gap <= int(hours * HOUR))]
+    ok = pairs[(pairs["q"] == pairs["q_log"]) & (gap <= int(hours * HOUR))]
     ok = ok.drop_duplicates(["row", "rec"])
-    reason = "work log of " + ok["querier"] + " at " + stamp(ok["t_log"].to_numpy()).to_numpy()
+    querier = ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
+    reason = "work log of " + querier + " at " + stamp(ok["t_log"].to_numpy()).to_numpy()
     return RuleResult(_hits(ok["row"].to_numpy(), ok["ref"], reason + " mentions it"))
 
 
@@ -229,12 +228,12 @@ def expl_duty_check(ctx: Context) -> RuleResult:
         mask = purpose.str.startswith(word).to_numpy()
         if not mask.any():
             continue
-        sub = ctx.lookups.loc[mask, ["row", "querier", "t"]]
+        sub = ctx.lookups.loc[mask, ["row", "q", "t"]]
         on = shifts[shifts["on_duty"] & shifts["duty"].isin(list(duties))].reset_index(drop=True)
         covered, which = cover(
-            sub["querier"],
+            sub["q"].to_numpy(),
             sub["t"].to_numpy(),
-            on["officer"],
+            on["q"].to_numpy(),
             on["start"].to_numpy(),
             on["end"].to_numpy(),
         )

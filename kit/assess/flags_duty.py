@@ -37,20 +37,20 @@ def off_duty(ctx: Context) -> RuleResult:
     look = ctx.lookups
     on = shifts[shifts["on_duty"]].reset_index(drop=True)
     on_shift, _ = cover(
-        look["querier"],
+        look["q"].to_numpy(),
         look["t"].to_numpy(),
-        on["officer"],
+        on["q"].to_numpy(),
         on["start"].to_numpy(),
         on["end"].to_numpy(),
     )
     covered = rec["covered"]
     hit = ~on_shift & covered
-    rows = look.loc[hit, ["row", "querier", "t", "day", "q_unit"]]
+    rows = look.loc[hit, ["row", "querier", "q", "t", "day", "q_unit"]]
     # evidence: the latest roster entry of the querier started before the lookup
     _, last = cover(
-        rows["querier"],
+        rows["q"].to_numpy(),
         rows["t"].to_numpy(),
-        shifts["officer"],
+        shifts["q"].to_numpy(),
         shifts["start"].to_numpy(),
         shifts["end"].to_numpy(),
     )
@@ -74,10 +74,10 @@ def off_duty(ctx: Context) -> RuleResult:
     else:
         span = duty = near_ref = np.full(len(rows), "", dtype=object)
         on_flag = np.zeros(len(rows), dtype=bool)
-    unit_first = shifts.drop_duplicates(["unit", "day"]).set_index(["unit", "day"])["ref"]
-    unit_ref = pd.MultiIndex.from_arrays([rows["q_unit"], rows["day"].astype(float)]).map(
-        lambda k: unit_first.get(k, "")
-    )
+    first = shifts.drop_duplicates(["unit", "day"])[["unit", "day", "ref"]]
+    first = first.rename(columns={"unit": "q_unit", "ref": "unit_ref"})
+    where = rows[["q_unit"]].assign(day=rows["day"].to_numpy(dtype=float))
+    unit_ref = where.merge(first, on=["q_unit", "day"], how="left")["unit_ref"].fillna("")
     reason = np.where(
         recent & on_flag,
         "shift " + span + " (" + duty + ") ends before " + at,
@@ -92,7 +92,7 @@ def off_duty(ctx: Context) -> RuleResult:
             + day_text(rows["day"].to_numpy()).to_numpy(),
         ),
     )
-    rests = np.where(recent, near_ref, np.asarray(unit_ref, dtype=object))
+    rests = np.where(recent, near_ref, unit_ref.to_numpy(dtype=object))
     return RuleResult(
         _hits(rows["row"].to_numpy(), pd.Series(rests), pd.Series(reason)), ~covered & ~on_shift
     )
@@ -112,9 +112,9 @@ def out_of_station(ctx: Context) -> RuleResult:
     pc = ~ctx.cache["log"]["handheld"].fillna(False).astype(bool).to_numpy()
     look = ctx.lookups.loc[pc]
     out, which = cover(
-        look["querier"],
+        look["q"].to_numpy(),
         look["t"].to_numpy(),
-        iv["officer"],
+        iv["q"].to_numpy(),
         iv["start"].to_numpy(),
         iv["end"].to_numpy(),
     )
@@ -166,9 +166,9 @@ def device_not_signed_out(ctx: Context) -> RuleResult:
     ok[m] = got
     m = handheld & ~named
     got, _ = cover(
-        look["querier"][m],
+        look["q"].to_numpy()[m],
         look["t"].to_numpy()[m],
-        dev["officer"],
+        dev["q"].to_numpy(),
         dev["start"].to_numpy(),
         dev["end"].to_numpy(),
     )
@@ -263,22 +263,21 @@ def cross_unit(ctx: Context) -> RuleResult:
 def concurrent_ip(ctx: Context, *, minutes: float = 10) -> RuleResult:
     """Flag lookups of an account with another IP within ``minutes`` before or after."""
     log = ctx.cache["log"]
-    frame = pd.DataFrame(
-        {
-            "row": ctx.lookups["row"],
-            "user": text(log["user"]),
-            "ip": text(log["ip"]).str.strip(),
-            "t": ctx.lookups["t"],
-        }
-    )
-    frame = frame[frame["ip"] != ""].sort_values(["user", "t", "ip"], kind="stable")
-    if frame.empty:
+    ip_all = text(log["ip"]).str.strip()
+    ip_code, ip_names = pd.factorize(ip_all)
+    has_ip = (ip_all != "").to_numpy()
+    all_rows = np.flatnonzero(has_ip)
+    if len(all_rows) == 0:
         return RuleResult(empty_hits())
-    user = frame["user"].to_numpy()
-    ip = frame["ip"].to_numpy()
-    t = frame["t"].to_numpy()
-    rows = frame["row"].to_numpy()
-    n = len(frame)
+    u_all = ctx.lookups["u"].to_numpy()[all_rows]
+    t_all = ctx.lookups["t"].to_numpy()[all_rows]
+    ip_all_codes = np.asarray(ip_code)[all_rows]
+    order = np.lexsort((ip_all_codes, t_all, u_all))
+    rows = all_rows[order]
+    user = u_all[order]
+    ip = ip_all_codes[order]
+    t = t_all[order]
+    n = len(rows)
     new_run = np.ones(n, dtype=bool)
     new_run[1:] = (user[1:] != user[:-1]) | (ip[1:] != ip[:-1])
     run = np.cumsum(new_run) - 1
@@ -296,13 +295,15 @@ def concurrent_ip(ctx: Context, *, minutes: float = 10) -> RuleResult:
     by_next = next_ok & (t[np.maximum(next_first, 0)] - t <= window)
     hit = by_prev | by_next
     other = np.where(by_prev, np.maximum(prev_last, 0), np.maximum(next_first, 0))[hit]
+    users = text(log["user"]).to_numpy()
+    ip_text = np.asarray(ip_names, dtype=object)
     reason = (
         "account "
-        + user[hit]
+        + users[rows[hit]]
         + " from "
-        + ip[hit]
+        + ip_text[ip[hit]]
         + " and "
-        + ip[other]
+        + ip_text[ip[other]]
         + " at "
         + clock(t[hit]).to_numpy()
         + " and "

@@ -41,12 +41,10 @@ def false_purpose_ticket(ctx: Context, *, hours: float = 24) -> RuleResult:
     rec = records.tickets(ctx)
     purpose = text(ctx.cache["log"]["purpose"]).str.strip()
     applies = purpose.str.startswith(ctx.config.purposes["traffic_ticket"]).to_numpy()
-    pairs = ctx.subjects.loc[
-        applies[ctx.subjects["row"].to_numpy()], ["row", "key", "querier", "t"]
-    ]
-    pairs = pairs.merge(
-        rec["keys"], left_on=["querier", "key"], right_on=["officer", "key"], suffixes=("", "_tk")
-    )
+    pairs = ctx.subjects.loc[applies[ctx.subjects["row"].to_numpy()], ["row", "k", "q", "t"]]
+    keys = rec["keys"]
+    keys = keys.loc[(keys["q"] >= 0) & (keys["k"] >= 0), ["q", "k", "t"]]
+    pairs = pairs.merge(keys, on=["q", "k"], suffixes=("", "_tk"))
     near = np.abs(pairs["t"].to_numpy() - pairs["t_tk"].to_numpy()) <= int(hours * HOUR)
     ticketed = np.zeros(ctx.n, dtype=bool)
     ticketed[pairs.loc[near, "row"].to_numpy()] = True
@@ -80,8 +78,10 @@ def case_no_mismatch(ctx: Context) -> RuleResult:
     first = cases.drop_duplicates("case_norm").set_index("case_norm")
     exists = case_ref.isin(first.index).to_numpy()
     parties = rec["parties"].merge(cases[["rec", "case_norm"]], on="rec")
-    sub = ctx.subjects[["row", "key"]].assign(case_norm=case_ref.to_numpy()[ctx.subjects["row"]])
-    matched = sub.merge(parties[["case_norm", "key"]], on=["case_norm", "key"])
+    with_ref = applies[ctx.subjects["row"].to_numpy()]
+    sub = ctx.subjects.loc[with_ref, ["row", "k"]]
+    sub = sub.assign(case_norm=case_ref.to_numpy()[sub["row"].to_numpy()])
+    matched = sub.merge(parties.loc[parties["k"] >= 0, ["case_norm", "k"]], on=["case_norm", "k"])
     party = np.zeros(ctx.n, dtype=bool)
     party[matched["row"].to_numpy()] = True
     has_subject = np.zeros(ctx.n, dtype=bool)
@@ -129,7 +129,10 @@ def _person_keys(ctx: Context) -> pd.DataFrame:
         "a relation (" + text(relations["relation"]).to_numpy()[rel["rec"].to_numpy()] + ")"
     )
     cols = ["officer", "key", "who", "ref"]
-    return pd.concat([own[cols], by_phone[cols], rel[cols]], ignore_index=True).dropna()
+    people = pd.concat([own[cols], by_phone[cols], rel[cols]], ignore_index=True).dropna()
+    people["k"] = ctx.key_codes(people["key"])
+    people["q"] = ctx.officer_codes(people["officer"])
+    return people[(people["k"] >= 0) & (people["q"] >= 0)].reset_index(drop=True)
 
 
 @flag(
@@ -145,11 +148,13 @@ def self_or_related(ctx: Context) -> RuleResult:
     people = _person_keys(ctx)
     if people.empty:
         return RuleResult(empty_hits())
-    user = text(ctx.cache["log"]["user"]).to_numpy()
-    sub = ctx.subjects[["row", "key", "querier"]].assign(user=user[ctx.subjects["row"].to_numpy()])
+    u = ctx.lookups["u"].to_numpy()
+    sub = ctx.subjects[["row", "k", "q"]].assign(u=u[ctx.subjects["row"].to_numpy()])
     parts = []
-    for side in ("querier", "user"):
-        got = sub.merge(people, left_on=[side, "key"], right_on=["officer", "key"])
+    for side in ("q", "u"):
+        got = sub.merge(
+            people.rename(columns={"q": "pq"}), left_on=[side, "k"], right_on=["pq", "k"]
+        )
         got["reason"] = "subject is " + got["who"] + " of " + got["officer"]
         parts.append(got[["row", "ref", "reason"]])
     both = pd.concat(parts, ignore_index=True).drop_duplicates()
@@ -157,7 +162,7 @@ def self_or_related(ctx: Context) -> RuleResult:
 
 
 def _subject_list_flag(ctx: Context, listed: pd.DataFrame, what: str) -> RuleResult:
-    got = ctx.subjects[["row", "key", "value"]].merge(listed, on="key")
+    got = ctx.subjects[["row", "k", "value"]].merge(listed[listed["k"] >= 0], on="k")
     reason = got["value"] + " is " + what
     return RuleResult(_hits(got["row"].to_numpy(), got["ref"], reason))
 
@@ -176,7 +181,7 @@ def police_vehicle(ctx: Context) -> RuleResult:
     unmarked = (text(vehicles["category"]).str.strip() == ctx.vocab("unmarked_vehicle")).to_numpy()
     plates = plates[unmarked[plates["rec"].to_numpy()]]
     plates["ref"] = refs("police_vehicles", vehicles).to_numpy()[plates["rec"].to_numpy()]
-    result = _subject_list_flag(ctx, plates[["key", "ref"]], "an unmarked police vehicle")
+    result = _subject_list_flag(ctx, plates[["k", "ref"]], "an unmarked police vehicle")
     is_plate = ctx.subjects.loc[ctx.subjects["entity"] == "plate", "row"].to_numpy()
     unchecked = np.zeros(ctx.n, dtype=bool)
     if vehicles.empty:
@@ -198,7 +203,8 @@ def watchlist(ctx: Context) -> RuleResult:
     keys["ref"] = refs("watchlist", listed).to_numpy()[keys["rec"].to_numpy()]
     category = text(listed["category"]).to_numpy()[keys["rec"].to_numpy()]
     keys["what"] = "on the high-risk list (" + category + ")"
-    got = ctx.subjects[["row", "key", "value"]].merge(keys[["key", "ref", "what"]], on="key")
+    keys = keys[keys["k"] >= 0]
+    got = ctx.subjects[["row", "k", "value"]].merge(keys[["k", "ref", "what"]], on="k")
     result = _hits(got["row"].to_numpy(), got["ref"], got["value"] + " is " + got["what"])
     unchecked = np.zeros(ctx.n, dtype=bool)
     if listed.empty:

@@ -44,18 +44,18 @@ def bulk_accounts(ctx: Context, *, minutes: float = 60, accounts: int = 10) -> R
     sub = ctx.subjects[(ctx.subjects["entity"] == "account") & in_165[ctx.subjects["row"]]]
     if sub.empty:
         return RuleResult(empty_hits())
-    lk = sub[["row", "querier", "t"]].drop_duplicates("row").sort_values(["querier", "t", "row"])
+    lk = sub[["row", "q", "t"]].drop_duplicates("row").sort_values(["q", "t", "row"])
     lk["seq"] = np.arange(len(lk))
     strong = ctx.strong[lk["row"].to_numpy()]
     # first strongly explained position at or after each lookup, per querier
     marker = pd.Series(np.where(strong, lk["seq"].to_numpy(), np.nan))
-    nxt = marker.groupby(lk["querier"].to_numpy()).bfill().fillna(np.inf).to_numpy()
+    nxt = marker.groupby(lk["q"].to_numpy()).bfill().fillna(np.inf).to_numpy()
     lk["stop"] = nxt
-    left = lk[["row", "querier", "t", "seq", "stop"]]
-    right = sub[["row", "querier", "t", "value"]].merge(lk[["row", "seq"]], on="row")
-    pairs = window_pairs(left, right, ["querier"], 0, int(minutes * MINUTE))
+    left = lk[["row", "q", "t", "seq", "stop"]]
+    right = sub[["row", "q", "t", "v"]].merge(lk[["row", "seq"]], on="row")
+    pairs = window_pairs(left, right, ["q"], 0, int(minutes * MINUTE))
     pairs = pairs[pairs["seq_r"] < pairs["stop"]]
-    distinct = pairs.groupby("row_l")["value"].nunique()
+    distinct = pairs.groupby("row_l")["v"].nunique()
     starts = distinct.index[distinct >= accounts]
     members = pairs[pairs["row_l"].isin(starts)]
     rows = np.unique(members["row_r"].to_numpy())
@@ -88,18 +88,23 @@ def bulk_accounts(ctx: Context, *, minutes: float = 60, accounts: int = 10) -> R
 def profiling(ctx: Context, *, minutes: float = 30, systems: int = 3) -> RuleResult:
     """Flag lookups of one subject by one querier across many systems in a short window."""
     system = ctx.cache["log"]["system"].astype("str").fillna("").to_numpy()
-    sub = ctx.subjects[["row", "key", "querier", "t"]].assign(system=system[ctx.subjects["row"]])
-    span = sub.groupby(["querier", "key"])["system"].transform("nunique")
+    system_code = pd.factorize(pd.Series(system))[0].astype(np.int64)
+    sub = ctx.subjects[["row", "k", "q", "t"]].assign(
+        system=system_code[ctx.subjects["row"].to_numpy()]
+    )
+    span = sub.groupby(["q", "k"])["system"].transform("nunique")
     sub = sub[span >= systems]
     if sub.empty:
         return RuleResult(empty_hits())
-    pairs = window_pairs(sub, sub, ["querier", "key"], 0, int(minutes * MINUTE))
-    distinct = pairs.groupby(["row_l", "key"])["system_r"].nunique()
-    good = distinct[distinct >= systems].reset_index()[["row_l", "key"]]
-    members = pairs.merge(good, on=["row_l", "key"])
+    pairs = window_pairs(sub, sub, ["q", "k"], 0, int(minutes * MINUTE))
+    distinct = pairs.groupby(["row_l", "k"])["system_r"].nunique()
+    good = distinct[distinct >= systems].reset_index()[["row_l", "k"]]
+    members = pairs.merge(good, on=["row_l", "k"])
     rows = np.unique(members["row_r"].to_numpy())
     rests = _join_refs(ctx, members, "row_r", "row_l")
-    systems_seen = members.groupby("row_r")["system_r"].unique().map(lambda s: "/".join(sorted(s)))
+    names = np.asarray(system, dtype=object)
+    seen = members.assign(name=names[members["row_r"].to_numpy()])
+    systems_seen = seen.groupby("row_r")["name"].unique().map(lambda s: "/".join(sorted(s)))
     reason = "same subject in " + systems_seen.reindex(rows) + f" within {minutes:g} min"
     return RuleResult(_hits(rows, rests.reindex(rows).fillna(""), reason))
 
@@ -114,13 +119,14 @@ def profiling(ctx: Context, *, minutes: float = 30, systems: int = 3) -> RuleRes
 )
 def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) -> RuleResult:
     """Flag unexplained lookups of a subject the querier looked up on many days."""
-    sub = ctx.subjects[["row", "key", "querier", "day"]]
+    sub = ctx.subjects[["row", "k", "q", "day"]]
     need = int(distinct_days)
-    qd = sub[["querier", "key", "day"]].drop_duplicates()
-    many = qd.groupby(["querier", "key"], sort=False)["day"].transform("size") >= need
-    qd = qd[many.to_numpy()].sort_values(["querier", "key", "day"])
-    sub = sub.merge(qd[["querier", "key"]].drop_duplicates(), on=["querier", "key"])
-    group = (qd["querier"] + "\x1f" + qd["key"]).to_numpy()
+    qd = sub[["q", "k", "day"]].drop_duplicates()
+    many = qd.groupby(["q", "k"], sort=False)["day"].transform("size") >= need
+    qd = qd[many.to_numpy()].sort_values(["q", "k", "day"])
+    sub = sub.merge(qd[["q", "k"]].drop_duplicates(), on=["q", "k"])
+    width = int(ctx.subjects["k"].max()) + 2 if len(ctx.subjects) else 1
+    group = qd["q"].to_numpy() * width + qd["k"].to_numpy()
     day = qd["day"].to_numpy()
     n = len(qd)
     if n < need or need < 1 or sub.empty:
@@ -132,26 +138,25 @@ def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) ->
     start_day = pd.Series(np.where(starts, day, np.nan)).groupby(group).ffill().to_numpy()
     in_window = ~np.isnan(start_day) & (day - start_day <= days)
     marked = qd[in_window]
-    got = sub.merge(marked, on=["querier", "key", "day"])
+    got = sub.merge(marked, on=["q", "k", "day"])
     got = got[~ctx.strong[got["row"].to_numpy()]]
     if got.empty:
         return RuleResult(empty_hits())
     rows = np.unique(got["row"].to_numpy())
-    # evidence: the other lookups of the same subject by the querier within the window
-    others = got[["row", "querier", "key", "day"]].merge(
-        sub.rename(columns={"row": "other", "day": "other_day"}), on=["querier", "key"]
+    # evidence: the lookups of the same subject by the querier within the window
+    around = got[["row", "q", "k", "day"]].merge(
+        sub.rename(columns={"row": "other", "day": "other_day"}), on=["q", "k"]
     )
-    others = others[(others["other_day"] - others["day"]).abs() <= days]
-    others = others[others["other"] != others["row"]]
-    rests = _join_refs(ctx, others, "row", "other")
-    n_days = others.groupby("row")["other_day"].nunique() + 0
-    first = others.groupby("row")["other_day"].min()
+    around = around[(around["other_day"] - around["day"]).abs() <= days]
+    n_days = around.groupby("row")["other_day"].nunique()
+    first = around.groupby("row")["other_day"].min()
+    rests = _join_refs(ctx, around[around["other"] != around["row"]], "row", "other")
     reason = (
         "same subject looked up by the querier on "
-        + (n_days.reindex(rows).fillna(0).astype("int64") + 0).astype("str")
-        + " other days since "
+        + n_days.reindex(rows).fillna(0).astype("int64").astype("str")
+        + f" days within {days:g} days (from "
         + pd.Series(day_text(first.reindex(rows).fillna(0).to_numpy()).to_numpy(), index=rows)
-        + ", not strongly explained"
+        + "), not strongly explained"
     )
     return RuleResult(_hits(rows, rests.reindex(rows).fillna(""), reason))
 
@@ -176,7 +181,9 @@ def volume_spike(
 
     table = querier_day_z(ctx, days=int(days), mad_floor=mad_floor)
     ctx.cache["volume_z"] = table
-    look = ctx.lookups[["row", "querier", "day"]].merge(table, on=["querier", "day"], how="left")
+    look = ctx.lookups[["row", "q", "day"]].merge(
+        table.drop(columns=["querier", "unit"]), on=["q", "day"], how="left"
+    )
     look = look.sort_values("row")
     n_base = look["n_base"].fillna(0).to_numpy()
     checked = n_base >= min_officer_days

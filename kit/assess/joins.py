@@ -51,7 +51,7 @@ def cover(
         return covered, which
     ivs = pd.DataFrame(
         {
-            "by": np.asarray(iv_by, dtype=object),
+            "by": np.asarray(iv_by),
             "start": np.asarray(iv_start, dtype=np.int64),
             "end": np.asarray(iv_end, dtype=np.int64),
             "iv": np.arange(len(iv_start), dtype=np.int64),
@@ -63,7 +63,7 @@ def cover(
     ivs["best"] = best.groupby(ivs["by"], sort=False).ffill().astype("int64")
     ivs = ivs.sort_values("start", kind="stable")
     points = pd.DataFrame(
-        {"by": np.asarray(by, dtype=object), "t": np.asarray(t, dtype=np.int64), "p": np.arange(n)}
+        {"by": np.asarray(by), "t": np.asarray(t, dtype=np.int64), "p": np.arange(n)}
     ).sort_values("t", kind="stable")
     joined = pd.merge_asof(
         points,

@@ -53,6 +53,7 @@ def cases(ctx: Context) -> dict[str, Any]:
         {"rec": officers["rec"].to_numpy(dtype=np.int64), "officer": text(officers["officers"])}
     )
     officers = officers[officers["officer"] != ""].drop_duplicates().reset_index(drop=True)
+    officers["q"] = ctx.officer_codes(officers["officer"])
     parties = ctx.identifiers_of("cases", "parties", frame)
     opened = table["opened"].to_numpy()[officers["rec"].to_numpy()]
     closed = table["closed"].to_numpy()[officers["rec"].to_numpy()]
@@ -83,6 +84,7 @@ def tickets(ctx: Context) -> dict[str, Any]:
     )
     rec = keys["rec"].to_numpy()
     keys["officer"] = text(frame["officer_id"]).to_numpy()[rec]
+    keys["q"] = ctx.officer_codes(keys["officer"])
     keys["t"] = t[rec]
     keys["ref"] = refs("tickets", frame).to_numpy()[rec]
     covered = ctx.unit_span_coverage(
@@ -140,8 +142,12 @@ def worklog(ctx: Context) -> dict[str, Any]:
             "ref": refs("worklog", frame),
         }
     )
-    keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "key"]]
+    entries["q"] = ctx.officer_codes(entries["officer"])
+    keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "k"]]
+    keys = keys[keys["k"] >= 0]
     tokens = _tokens(content)
+    tokens["v"] = ctx.value_codes(tokens["token"])
+    tokens = tokens[tokens["v"] >= 0]
     key = ctx.vocab("case_no_key")
     in_text = content.str.extract(key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)", expand=False)
     case_col = text(frame["case_no"]) if "case_no" in frame else pd.Series("", index=frame.index)
@@ -195,6 +201,7 @@ def roster(ctx: Context) -> dict[str, Any]:
             "ref": refs("duty_roster", frame),
         }
     )
+    shifts["q"] = ctx.officer_codes(officer)
     unit_days = pd.MultiIndex.from_arrays(
         [shifts["unit"], shifts["day"].fillna(-1).astype("int64")]
     ).unique()
@@ -233,6 +240,7 @@ def register(ctx: Context) -> dict[str, Any]:
             "ref": refs("register", frame),
         }
     )
+    intervals["q"] = ctx.officer_codes(intervals["officer"])
     devices = frame[["devices"]].assign(i=np.arange(len(frame))).explode("devices")
     devices = devices[devices["devices"].notna()]
     i = devices["i"].to_numpy(dtype=np.int64)
@@ -243,6 +251,7 @@ def register(ctx: Context) -> dict[str, Any]:
             "start": start[i],
             "end": end[i],
             "ref": intervals["ref"].to_numpy()[i],
+            "q": intervals["q"].to_numpy()[i],
         }
     )
     device_rows = device_rows[device_rows["device"] != ""].reset_index(drop=True)
@@ -315,6 +324,8 @@ def comms(ctx: Context) -> dict[str, Any]:
     internal = np.zeros(len(messages), dtype=bool)
     internal[pairs.loc[in_service, "rec"].to_numpy(dtype=np.int64)] = True
     messages["outside"] = ~internal
+    messages["q"] = ctx.officer_codes(messages["officer"])
+    messages["k"] = ctx.key_codes(messages["key"])
     content = text(frame["content"]).tolist()
     token_lists = _message_tokens(content)  # communications: a few seized phones, small
     lengths = np.fromiter((len(x) for x in token_lists), dtype=np.int64, count=len(token_lists))
@@ -324,6 +335,7 @@ def comms(ctx: Context) -> dict[str, Any]:
             "token": pd.Series([v for x in token_lists for v in x], dtype="str"),
         }
     )
+    tokens["v"] = ctx.value_codes(tokens["token"])
     spans = messages.groupby("officer")["day"].agg(["min", "max"])
     lo = ctx.lookups["querier"].map(spans["min"]).to_numpy(dtype=float, na_value=np.nan)
     hi = ctx.lookups["querier"].map(spans["max"]).to_numpy(dtype=float, na_value=np.nan)
