@@ -42,7 +42,7 @@ test: system-deps lint types pytest
 sample-logs: $(STAMP)
 	rm -rf sample_logs.new
 	$(BIN)/python -m kit.synth sample_logs.new --seed 2023 --officers 60 --months 3 --start 2023-08
-	cp sample_logs/README.md sample_logs.new/README.md
+	cp sample_logs/README.md sample_logs/.gitattributes sample_logs.new/
 	rm -rf sample_logs && mv sample_logs.new sample_logs
 
 clean:

@@ -166,6 +166,7 @@ class Records:
     cases: pd.DataFrame
     tickets: pd.DataFrame
     worklog: pd.DataFrame
+    identities: pd.DataFrame
 
 
 def _choice(
@@ -443,7 +444,7 @@ def legit_records(
         )
     )
 
-    case_frames, case_rows = _case_lookups(
+    case_frames, case_rows, identities = _case_lookups(
         rng, events[etype == "CASE"], officers, counters, messy=messy
     )
     frames += case_frames
@@ -477,6 +478,7 @@ def legit_records(
         pd.concat(cases, ignore_index=True),
         pd.concat(tickets, ignore_index=True),
         pd.concat(worklog, ignore_index=True).sort_values(["officer_id", "time"], kind="stable"),
+        identities,
     )
 
 
@@ -576,7 +578,7 @@ def _case_lookups(
     counters: Counters,
     *,
     messy: bool,
-) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+) -> tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Group an officer's case events into cases and look up their parties."""
     n = len(ev)
     officer = ev["officer"].to_numpy()
@@ -638,6 +640,17 @@ def _case_lookups(
         purpose,
     )
     cond = typed(rng, entity, subject, messy=messy)
+    # Some lookups name two parties of the case at once (``身分證號=...；車號:...``).
+    both = (n_parties[case_id] >= 2) & (rng.random(n) < 0.08) if n else np.zeros(0, dtype=bool)
+    if both.any():
+        other = (slot[both] + 1) % n_parties[case_id][both]
+        second = typed(
+            rng, ent_mat[case_id[both], other], val_mat[case_id[both], other], messy=messy
+        )
+        seps = np.array(LIST_SEPARATORS, dtype=object)[
+            rng.integers(0, len(LIST_SEPARATORS), len(second))
+        ]
+        cond[both] = cond[both] + (seps if messy else ";") + second
     frame = _frame(
         _base(ev, officers, np.zeros(n, dtype=np.int64)),
         op.astype(object),
@@ -659,4 +672,39 @@ def _case_lookups(
         co, handlers + ";" + officers["officer_id"].to_numpy()[partner], handlers
     ).astype(object)
     rows = _cases_frame(rng, case_no, category, opened, closed, handlers, slots, messy)
-    return [frame], rows
+    return [frame], rows, _case_identities(rng, slots)
+
+
+LINKS = {
+    "plate": ("車牌=", "車主", "車籍資料"),
+    "phone": ("電話=", "門號申請人", "通聯調閱"),
+    "account": ("帳號=", "帳戶持有人", "金融帳戶調閱"),
+}
+
+
+def _case_identities(
+    rng: np.random.Generator, slots: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> pd.DataFrame:
+    """Return registry extracts for half of the cases.
+
+    The first party owns the case's car, phone and account.
+    """
+    frames = []
+    if not slots:
+        return pd.DataFrame(columns=["identifier", "belongs_to", "link", "source"])
+    owner_entity, owner = slots[0]
+    asked = (owner_entity == "person_id") & (rng.random(len(owner)) < 0.5)
+    for entity, values in slots[1:]:
+        for kind, (key, link, source) in LINKS.items():
+            sel = asked & (entity == kind)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "identifier": key + values[sel],
+                        "belongs_to": "身分證號=" + owner[sel],
+                        "link": link,
+                        "source": source,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)

@@ -379,21 +379,31 @@ def _device(
 def _night(
     s: Story, name: str, o: int, roster: pd.DataFrame, register: pd.DataFrame, c: Counters
 ) -> None:
-    segs = s.segments(roster, o)
     if name == "night_shift_0130":
-        segs = segs[(segs["end"] - segs["day"]) > DAY]
+        span = (roster["end"] - roster["day"]).to_numpy() > DAY
         offset, op, purpose, hand = DAY + 90 * MINUTE, "戶役政-個人戶籍資料查詢", "臨檢盤查", True
         boundary = "01:30 inside a 22:00-02:00 shift that started the day before (OFF_DUTY)"
     else:
-        segs = segs[(segs["end"] - segs["day"]) == DAY]
+        span = (roster["end"] - roster["day"]).to_numpy() == DAY
         offset, op, purpose, hand = DAY - 30, "戶役政-個人戶籍資料查詢", "為民服務", False
         boundary = "23:59:30 inside a shift ending 24:00 (OFF_DUTY)"
-    segs = segs[
-        [(o, int(d)) not in s.busy and (o, int(d) + DAY) not in s.busy for d in segs["day"]]
-    ]
-    if segs.empty:
+    # The planned officer if they work such a shift this month, else another
+    # officer without a seized phone who does.
+    seized = set(s.seized.tolist())
+    fitting = roster[span & roster["on_duty"].to_numpy()]
+    candidates = [o] + [int(x) for x in dict.fromkeys(fitting["officer"]) if int(x) not in seized]
+    seg = None
+    for officer in candidates:
+        mine = fitting[fitting["officer"] == officer]
+        free = [
+            (officer, int(d)) not in s.busy and (officer, int(d) + DAY) not in s.busy
+            for d in mine["day"]
+        ]
+        if any(free):
+            seg, o = mine[free].iloc[0], officer
+            break
+    if seg is None:
         return
-    seg = segs.iloc[0]
     person = s.fresh("person_id")[0]
     t = int(seg["day"]) + offset
     _hn(

@@ -91,6 +91,9 @@ def write_chunk(
             time_fmt="roc_dash",
         )
     layout.write_kind(
+        "identities", f"調閱/車籍門號帳戶_{label}.csv", records.identities, encoding="utf-8-sig"
+    )
+    layout.write_kind(
         "tickets", f"舉發/舉發資料_{label}.csv", records.tickets, style="en", time_fmt="slash"
     )
     return len(lookups), duplicates

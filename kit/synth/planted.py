@@ -208,6 +208,10 @@ class Story:
                 out.append(int(day))
         return out
 
+    def plan_seized(self) -> list[int]:
+        """Officers whose phones are seized, as planned so far."""
+        return sorted({o for p in self.plan.values() for o in p.get("seized", [])})
+
     def mark_busy(self, officer: int, t: int) -> None:
         """Reserve an officer's day (their ordinary lookups of that day are dropped)."""
         self.busy.add((officer, int(t) - int(t) % 86400))
@@ -406,6 +410,7 @@ class Story:
             add(records.cases, extra["cases"]),
             add(records.tickets, extra["tickets"]),
             add(records.worklog, extra["worklog"]),
+            records.identities,
         )
         return out, register, roster
 

@@ -251,6 +251,41 @@ def plan_scenarios(s: Story) -> None:
         _scenario(s, "after_separation", [leaver], officer=leaver, time=when)
     g = s.choose(("警員", "巡佐"))
     _scenario(s, "self_family", [g], officer=g, month=month())
+    _background(s)
+
+
+WATCH_CATEGORIES = ("色情業者", "賭博業者", "徵信業者", "詐欺嫌疑", "通緝犯", "其他")
+
+
+def _background(s: Story) -> None:
+    """High-risk subjects and planned operations that no one misuses."""
+    rng = s.rng
+    count = 8 + len(s.officers) // 200
+    people, phones = s.fresh("person_id", count), s.fresh("phone", count)
+    for i, (person, phone) in enumerate(zip(people, phones, strict=True)):
+        category = WATCH_CATEGORIES[i % len(WATCH_CATEGORIES)]
+        identifier = f"身分證號={person}" if i % 3 else person
+        s.watch.append((identifier, category, ""))
+        if i % 4 == 0:
+            s.watch.append((f"電話={phone}", category, "聯絡門號"))
+    seized = set(s.plan_seized())
+    quiet = [o for o in s.pool if o not in seized]
+    for i in range(1 + s.months // 2):
+        m = int(rng.integers(0, s.months))
+        planned = s.bounds[m] + DAY * int(rng.integers(1, 20)) + 9 * HOUR
+        team = [quiet[int(rng.integers(0, len(quiet)))] for _ in range(3)] if quiet else []
+        targets = s.fresh("person_id", 2)
+        sep = "；" if s.messy else ";"
+        s.ops.append(
+            {
+                "operation_no": f"OP{112 + m // 12}-{len(s.ops) + 1:04d}",
+                "name": ("擴大臨檢專案", "查緝毒品專案", "取締非法賭博專案")[i % 3],
+                "planned": planned,
+                "executed": planned + DAY * int(rng.integers(1, 7)) + 11 * HOUR,
+                "targets": sep.join(f"身分證號={t}" for t in targets),
+                "officers": sep.join(dict.fromkeys(s.oid(o) for o in team)),
+            }
+        )
 
 
 def place_scenarios(s: Story, month: int, roster: pd.DataFrame, counters: Counters) -> None:
