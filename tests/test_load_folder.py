@@ -190,7 +190,8 @@ def test_skip_sha256(messy: Path, messy_ds) -> None:  # type: ignore[no-untyped-
     sha = {f.path: f.sha256 for f in messy_ds.report.files}
     again = load_folder(messy, skip_sha256={sha["officers.csv"]})
     files = {f.path: f for f in again.report.files}
-    assert files["officers.csv"].status == "skipped"
+    assert files["officers.csv"].status == "skipped" and files["officers.csv"].skipped
+    assert again.report.to_dict()["totals"]["files_skipped"] == 1
     assert len(again.officers) == 0
     assert len(again.query_log) == 2
     everything = load_folder(messy, skip_sha256=set(sha.values()) - {""})

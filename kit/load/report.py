@@ -9,10 +9,23 @@ hashed and listed, not parsed.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = ["FileReport", "IngestReport", "SheetReport"]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(text: str, width: int) -> str:
+    """Left-align ``text`` in ``width`` terminal columns (CJK counts double), cutting the left."""
+    while _width(text) > width:
+        text = text[1:]
+    return text + " " * (width - _width(text))
+
 
 _COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
 
@@ -62,6 +75,11 @@ class FileReport:
     def count(self, name: str) -> int:
         """Sum one count (``rows_read``, ``duplicates`` …) over the sheets."""
         return sum(int(getattr(s, name)) for s in self.sheets)
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the file was skipped as already ingested (its SHA-256 was known)."""
+        return self.status == "skipped"
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -120,6 +138,7 @@ class IngestReport:
                 {
                     **{k: v for k, v in asdict(f).items() if k != "sheets"},
                     "kinds": list(f.kinds),
+                    "skipped": f.skipped,
                     **{name: f.count(name) for name in _COUNTS},
                     "sheets": [{**asdict(s), "missing": list(s.missing)} for s in f.sheets],
                 }
@@ -140,17 +159,17 @@ class IngestReport:
             f"{t['warnings']} warning(s); {t['duplicates']} duplicate(s) dropped; "
             f"{t['rows_kept']} kept.",
             "",
-            f"{'file':<40} {'kind':<16} {'enc':<9} {'read':>8} {'loaded':>8} {'rej':>6} "
+            f"{_cell('file', 40)} {'kind':<16} {'enc':<9} {'read':>8} {'loaded':>8} {'rej':>6} "
             f"{'warn':>6} {'dup':>6}",
         ]
         for f in self.files:
             if not f.sheets:
-                lines.append(f"{f.path[-40:]:<40} {f.status:<16} {f.encoding or '-':<9}")
+                lines.append(f"{_cell(f.path, 40)} {f.status:<16} {f.encoding or '-':<9}")
                 continue
             for s in f.sheets:
                 name = f.path if s.sheet is None else f"{f.path}!{s.sheet}"
                 lines.append(
-                    f"{name[-40:]:<40} {s.kind:<16} {f.encoding or '-':<9} {s.rows_read:>8} "
+                    f"{_cell(name, 40)} {s.kind:<16} {f.encoding or '-':<9} {s.rows_read:>8} "
                     f"{s.rows_loaded:>8} {s.rows_rejected:>6} {s.warnings:>6} {s.duplicates:>6}"
                 )
             if f.status == "skipped":
