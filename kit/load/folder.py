@@ -36,7 +36,7 @@ from kit.schema import KINDS, LEDGER_COLUMNS, PROVENANCE
 
 __all__ = ["load_folder"]
 
-_CSV = {".csv", ".txt", ".tsv"}
+_CSV = {".csv", ".txt"}
 _XLSX = {".xlsx", ".xlsm"}
 
 
