@@ -3,7 +3,6 @@
 import csv
 import datetime as dt
 import json
-import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -42,10 +41,7 @@ def clean(tmp_path_factory):
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory):
     folder = tmp_path_factory.mktemp("messy")
-    with warnings.catch_warnings():
-        # the generator's own pandas deprecation warnings are not what these tests check
-        warnings.simplefilter("ignore")
-        key = generate(folder, seed=3, officers=15, months=1)
+    key = generate(folder, seed=3, officers=15, months=1)
     dataset = load_folder(folder)
     return folder, key, dataset, assess(dataset)
 
