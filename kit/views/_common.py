@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,19 +23,6 @@ TIME = pd.DatetimeTZDtype(unit="us", tz=TIMEZONE)
 
 SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
 """Severities from least to most serious (OUTPUTS.md ``severity``)."""
-
-SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
-
-ASSESSMENT_LOOKUP_COLUMNS: tuple[str, ...] = (
-    "subjects",
-    "explanations",
-    "flags",
-    "severity",
-    "score",
-    "suspicious",
-    "not_checked",
-)
-"""Columns the views take from ``assessment.lookups`` beside the query log's own."""
 
 
 class AssessmentLike(Protocol):
@@ -200,16 +186,3 @@ def group_join(keys: pd.Series, values: pd.Series, sep: str = ";") -> pd.Series:
             continue
         joined.setdefault(key, []).append(str(value))
     return pd.Series({k: sep.join(v) for k, v in joined.items()}, dtype="object")
-
-
-def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
-    """Return an empty frame with these columns (object dtype)."""
-    return pd.DataFrame({c: pd.Series([], dtype="object") for c in columns})
-
-
-def severity_max(values: pd.Series) -> str:
-    """Return the most serious severity among values (``none`` when empty)."""
-    ranks = values.map(SEVERITY_RANK).dropna()
-    if ranks.empty:
-        return "none"
-    return SEVERITIES[int(np.max(ranks.to_numpy()))]
