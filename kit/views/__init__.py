@@ -11,11 +11,11 @@ from kit.views.export import export_tables
 from kit.views.graph import link_graph
 from kit.views.graph_figure import export_graph, graph_figure, write_graphml, write_i2_csv
 from kit.views.headers import HEADERS, localise
+from kit.views.method import method_table
 from kit.views.tables import (
     communications_table,
     evidence_table,
     lookup_table,
-    method_table,
     subject_summary,
 )
 from kit.views.timeline import duty_heatmap, officer_timeline, timeline_figure
