@@ -165,7 +165,9 @@ def test_messy_escaped_bytes_and_officers(messy_ds) -> None:  # type: ignore[no-
         "person ID with an invalid check digit",
         "undecodable bytes escaped",
     ]
-    assert warn.loc[warn["reason"] == "undecodable bytes escaped", "source_line"].tolist() == ["2"]
+    escaped = warn[warn["reason"] == "undecodable bytes escaped"]
+    assert escaped["source_line"].tolist() == ["2"]
+    assert escaped["raw"].tolist() == ["TC1,王\\xfa@明,A123456789,0912-345-678、0922333444"]
     assert list(off["phone"].iloc[0]) == ["0912-345-678", "0922333444"]
     ids = messy_ds.identifiers
     phones = ids[(ids["kind"] == "officers") & (ids["field"] == "phone")]

@@ -177,8 +177,8 @@ def load_folder(
                 _ledger_row(rel, b.line, None, "rejected", b.reason, b.raw) for b in table.bad_rows
             ]
             escaped = [
-                _ledger_row(rel, line, None, "warning", "undecodable bytes escaped", "")
-                for line in table.escaped_lines
+                _ledger_row(rel, line, None, "warning", "undecodable bytes escaped", raw)
+                for line, raw in table.escaped_lines
             ]
             ledger = pd.concat(
                 [pd.DataFrame(bad + escaped, columns=list(LEDGER_COLUMNS)), completed.ledger],

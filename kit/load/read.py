@@ -53,8 +53,8 @@ class Table:
     lines: np.ndarray
     """``source_line`` of each row of ``cells``, as text."""
     bad_rows: list[BadRow] = field(default_factory=list)
-    escaped_lines: list[str] = field(default_factory=list)
-    """Lines where undecodable bytes were escaped."""
+    escaped_lines: list[tuple[str, str]] = field(default_factory=list)
+    """(line, text) of the records where undecodable bytes were escaped."""
 
     @property
     def rows_read(self) -> int:
@@ -223,10 +223,13 @@ def read_csv(data: bytes) -> tuple[Table, str]:
         )
         for number, raw, actual in sorted(bad)
     ]
-    escaped: list[str] = []
+    escaped: list[tuple[str, str]] = []
     if decoded.escaped_offsets:
         raw_starts, _ = _line_starts(data)
-        escaped = [str(int(i) + 1) for i in np.searchsorted(raw_starts, decoded.escaped_offsets)]
+        physical = np.searchsorted(raw_starts, decoded.escaped_offsets) + 1
+        starts = record_lines[np.searchsorted(record_lines, physical, side="right") - 1]
+        text_lines = decoded.text.split("\n")
+        escaped = [(str(int(line)), text_lines[int(line) - 1].rstrip("\r")) for line in starts]
     cells = table.to_pandas(types_mapper=pd.ArrowDtype)
     cells.columns = range(len(header))
     cells = cells.astype(pd.StringDtype("pyarrow", na_value=np.nan))
