@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kit.synth import idgen
+from kit.synth.frames import frame as object_frame
 from kit.synth.timefmt import local_seconds
 
 CITY = "臺中市政府警察局"
@@ -234,7 +235,7 @@ def build_agency(seed: int, officers: int, start: int, end: int) -> Agency:
     device_ip = np.array(
         [f"172.{20 + i // 250}.{10 + unit_no[i] % 200}.{i % 250 + 2}" for i in idx], dtype=object
     )
-    officer_frame = pd.DataFrame(
+    officer_frame = object_frame(
         {
             "officer_id": officer_id,
             "name": idgen.names(rng, total, rare_share=0.08),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kit.synth.frames import frame as object_frame
+
 H = 60  # minutes per hour
 
 TEMPLATES: dict[str, tuple[tuple[int, int, str], ...]] = {
@@ -125,7 +127,7 @@ def make_roster(
     t_on = template[keep_on]
     count = TEMPLATE_COUNT[t_on]
     seg = np.repeat(TEMPLATE_FIRST[t_on], count) + _ranks(count)
-    rows_on = pd.DataFrame(
+    rows_on = object_frame(
         {
             "officer": np.repeat(officer[keep_on], count),
             "day": np.repeat(day[keep_on], count),
@@ -137,7 +139,7 @@ def make_roster(
     )
     keep_off = serving & ~on
     off_word = OFF_WORDS[(rng.random(int(keep_off.sum()))[:, None] > np.cumsum(OFF_P)).sum(axis=1)]
-    rows_off = pd.DataFrame(
+    rows_off = object_frame(
         {
             "officer": officer[keep_off],
             "day": day[keep_off],
@@ -179,7 +181,7 @@ def make_register(
     n = len(field)
     out_time = field["start"].to_numpy() + 60 * rng.integers(0, 9, n)
     in_time = field["end"].to_numpy() - 60 * rng.integers(0, 9, n)
-    return pd.DataFrame(
+    return object_frame(
         {
             "officer": field["officer"].to_numpy(),
             "out_time": out_time,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kit.synth.frames import frame as object_frame
 from kit.synth.headers import KIND_COLUMNS, SHORT_SLOTS, SLOTS
 from kit.synth.lookups import LOOKUP_COLUMNS
 from kit.synth.timefmt import TIME_FORMATS, format_times
@@ -195,7 +196,7 @@ class Layout:
         slot_time = roster["start"].to_numpy()[rep] + 7200 * (np.arange(len(rep)) - first)
         day = slot_time - slot_time % 86400
         col = (slot_time % 86400) // 7200
-        cells = pd.DataFrame(
+        cells = object_frame(
             {
                 "officer": roster["officer"].to_numpy()[rep],
                 "day": day,
@@ -209,7 +210,7 @@ class Layout:
         wide = wide.reindex(columns=range(12)).astype(object)
         wide = wide.where(wide.notna(), "").reset_index()
         slot_names = list(SHORT_SLOTS if short else SLOTS)
-        out = pd.DataFrame(
+        out = object_frame(
             {
                 "date": format_times(wide["day"].to_numpy(dtype=np.int64), date_fmt),
                 "officer_id": officers.loc[wide["officer"].to_numpy(), "officer_id"].to_numpy(),

@@ -19,6 +19,7 @@ import pandas as pd
 from kit.synth import idgen
 from kit.synth.conditions import LIST_SEPARATORS, typed
 from kit.synth.duty import FIELD_DUTIES, _ranks
+from kit.synth.frames import frame as object_frame
 
 EVENT_TYPES = ("CHECK", "CHECK_WL", "TICKET", "ACCIDENT", "WORKLOG", "SERVICE", "CASE")
 STRONG_TYPES = frozenset({"CHECK_WL", "TICKET", "ACCIDENT", "WORKLOG", "CASE"})
@@ -206,7 +207,7 @@ def make_events(rng: np.random.Generator, roster: pd.DataFrame, seized: np.ndarr
     is_seized = np.isin(officer, seized)
     kind = np.where(is_seized & (kind == 0), 1, kind)
     kind = np.where(is_seized & (kind == 5), 4, kind)
-    events = pd.DataFrame(
+    events = object_frame(
         {
             "officer": officer,
             "time": time,
@@ -243,7 +244,7 @@ def _frame(
 ) -> pd.DataFrame:
     n = len(op)
     op = np.where(base["hand"], "M-Police-" + op.astype(object), op)
-    frame = pd.DataFrame(
+    frame = object_frame(
         {
             "officer": base["officer"],
             "time": base["time"],
@@ -354,7 +355,7 @@ def legit_records(
     ticket_officer = np.r_[ev["officer"].to_numpy(), ev["officer"].to_numpy()[:extra]]
     violator = np.where(rng.random(n + extra) < 0.5, counters.fresh("person_id", n + extra), "")
     tickets.append(
-        pd.DataFrame(
+        object_frame(
             {
                 "ticket_no": counters.ticket_numbers(n + extra),
                 "time": ticket_time,
@@ -501,7 +502,7 @@ def _worklog(
     content = pd.Series(note, dtype=object).str.replace("{}", "\0", regex=False)
     text = content.str.split("\0", n=1)
     body = text.str[0] + pd.Series(mention, dtype=object) + text.str[1]
-    return pd.DataFrame(
+    return object_frame(
         {
             "time": _minute(ev["time"].to_numpy() + rng.integers(lo, hi, n)),
             "officer_id": officers.loc[ev["officer"].to_numpy(), "officer_id"].to_numpy(),
@@ -520,7 +521,7 @@ def _generic_work(
     t = pick["start"].to_numpy() + (
         rng.random(n) * (pick["end"] - pick["start"]).to_numpy()
     ).astype(np.int64)
-    return pd.DataFrame(
+    return object_frame(
         {
             "time": _minute(t),
             "officer_id": officers.loc[pick["officer"].to_numpy(), "officer_id"].to_numpy(),
@@ -559,7 +560,7 @@ def _cases_frame(
         item = np.where(values == "", "", keys + values)
         join = np.where((text != "") & (item != ""), sep, "")
         text = text + join + item
-    return pd.DataFrame(
+    return object_frame(
         {
             "case_no": case_no,
             "category": category,
@@ -691,14 +692,14 @@ def _case_identities(
     """
     frames = []
     if not slots:
-        return pd.DataFrame(columns=["identifier", "belongs_to", "link", "source"])
+        return object_frame(columns=["identifier", "belongs_to", "link", "source"])
     owner_entity, owner = slots[0]
     asked = (owner_entity == "person_id") & (rng.random(len(owner)) < 0.5)
     for entity, values in slots[1:]:
         for kind, (key, link, source) in LINKS.items():
             sel = asked & (entity == kind)
             frames.append(
-                pd.DataFrame(
+                object_frame(
                     {
                         "identifier": key + values[sel],
                         "belongs_to": "身分證號=" + owner[sel],

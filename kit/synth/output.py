@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kit.synth.frames import frame as object_frame
 from kit.synth.layout import Layout
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def _write_roster(
     units = officers["unit"].to_numpy()[long_rows["officer"].to_numpy()]
     if layout.messy and month % 2 == 1:
         units = pd.Series(units, dtype=object).str.replace("臺", "台").to_numpy(dtype=object)
-    frame = pd.DataFrame(
+    frame = object_frame(
         {
             "date": long_rows["day"].to_numpy(),
             "officer_id": officers["officer_id"].to_numpy()[long_rows["officer"].to_numpy()],
@@ -157,7 +158,7 @@ def _write_register(layout: Layout, story: Story, register: pd.DataFrame, label:
     equipment = np.where(
         has_device, "手槍" + sep + "無線電" + sep + "行動電腦" + device, "手槍" + sep + "無線電"
     )
-    frame = pd.DataFrame(
+    frame = object_frame(
         {
             "officer_id": officers["officer_id"].to_numpy()[register["officer"].to_numpy()],
             "out_time": register["out_time"].to_numpy(),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kit.synth.frames import frame as object_frame
 from kit.synth.headers import KIND_COLUMNS, header_names
 from kit.synth.timefmt import format_times, naive_datetimes
 
@@ -67,7 +68,36 @@ def render_cells(
             out[col] = text
         else:
             out[col] = frame[col].to_numpy()
-    return pd.DataFrame(out, copy=False)
+    return object_frame(out)
+
+
+def _csv_text(cells: pd.DataFrame, newline: str) -> str:
+    """Render rows as CSV text, quoting only cells that need it.
+
+    Arrow's writer is used when no cell needs quoting (the usual case); other
+    chunks go through pandas, which quotes minimally.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    arrays = [
+        pa.array(cells[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        for c in cells.columns
+    ]
+    special = any(
+        pc.any(pc.match_substring_regex(a, r'[,"\r\n]')).as_py() for a in arrays if len(a)
+    )
+    if special:
+        buffer = io.StringIO()
+        cells.to_csv(buffer, header=False, index=False, lineterminator=newline)
+        return buffer.getvalue()
+    table = pa.Table.from_arrays(arrays, names=[str(c) for c in cells.columns])
+    sink = pa.BufferOutputStream()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+    pacsv.write_csv(table, sink, write_options=options)
+    text = sink.getvalue().to_pybytes().decode("utf-8")
+    return text if newline == "\n" else text.replace("\n", newline)
 
 
 class CsvSink:
@@ -118,9 +148,7 @@ class CsvSink:
         n = len(cells)
         if n == 0:
             return []
-        buffer = io.StringIO()
-        cells.to_csv(buffer, header=False, index=False, lineterminator=self.newline)
-        text = buffer.getvalue()
+        text = _csv_text(cells, self.newline)
         extra = np.zeros(n, dtype=np.int64)
         for col in cells.columns if multiline else ():
             extra += cells[col].astype(str).str.count("\n").to_numpy()
@@ -221,7 +249,7 @@ def frame_for_xlsx(frame: pd.DataFrame, kind: str, columns: list[str]) -> pd.Dat
             out[col] = text
         else:
             out[col] = frame[col].to_numpy()
-    return pd.DataFrame(out, copy=False)
+    return object_frame(out)
 
 
 def headers_for(kind: str, columns: list[str], style: str) -> list[str]:
