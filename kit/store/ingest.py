@@ -230,20 +230,20 @@ def _is_query_log_csv(path: Path) -> bool:
 def _batches(data_dir: Path, batch_bytes: int) -> list[list[Path]]:
     """Group the folder's files into batches of about ``batch_bytes``.
 
-    Large query-log CSV files (an eighth of a batch or more) are spread over
-    batches; every other file (the small kinds, XLSX) goes in the first
-    batch, so each batch holds a query log, as :func:`kit.load.load_folder`
-    requires.
+    Query-log CSV files (recognised from their header row) are spread over
+    the batches in path order; every other file (the small kinds, XLSX) goes
+    in the first batch, so each batch holds a query log, as
+    :func:`kit.load.load_folder` requires.
     """
     files = _data_files(data_dir)
     if sum(p.stat().st_size for p in files) <= batch_bytes:
         return [files] if files else []
-    large = [p for p in files if p.stat().st_size >= batch_bytes // 8 and _is_query_log_csv(p)]
-    chosen = set(large)
+    logs = [p for p in files if _is_query_log_csv(p)]
+    chosen = set(logs)
     first = [p for p in files if p not in chosen]
     batches: list[list[Path]] = [first]
     size = sum(p.stat().st_size for p in first)
-    for number, path in enumerate(large):
+    for number, path in enumerate(logs):
         if size >= batch_bytes and number > 0:
             batches.append([])
             size = 0
