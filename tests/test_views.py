@@ -400,3 +400,15 @@ def test_several_officers_share_a_subject():
     vehicles = next(t for t in fig.data if t.name == "vehicle")
     assert sorted(vehicles.marker.size) == [11, 14]
     assert any("looked up by 2 officers" in h for h in vehicles.hovertext)
+
+
+def test_suspicious_path_reaches_the_owner_and_the_relation(dataset, assessment):
+    from kit.views.graph_figure import suspicious_path_edges
+
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    edges = list(graph.edges(keys=True, data=True))
+    hot = {(u, v, k) for u, v, k, _ in suspicious_path_edges(edges)}
+    assert ("officer:TC04521", "vehicle:ABC1234", "looked_up") in hot
+    assert ("vehicle:ABC1234", "person:A123456789", "belongs_to") in hot
+    assert ("officer:TC04521", "person:A123456789", "relation_of") in hot
+    assert ("officer:TC04521", "phone:0933123456", "contacted") not in hot

@@ -26,6 +26,7 @@ __all__ = [
     "graph_figure",
     "graph_layout",
     "node_label",
+    "suspicious_path_edges",
     "write_graphml",
     "write_i2_csv",
 ]
@@ -131,6 +132,30 @@ def graph_layout(graph: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     return {n: (round(float(p[0]), 6), round(float(p[1]), 6)) for n, p in positions.items()}
 
 
+def suspicious_path_edges(
+    edges: list[tuple[str, str, str, dict[str, Any]]],
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Return the edges to highlight: suspicious ones, and what explains why they matter.
+
+    An edge resting on a suspicious lookup or a flagged communication is
+    highlighted; so are the ``belongs_to`` edges leaving its subject (the
+    plate's owner) and the ``relation_of`` edges reaching that subject or
+    owner (the owner is the officer's ex-spouse): the path a reader follows.
+    """
+    hot = [e for e in edges if int(e[3].get("suspicious", 0) or 0) > 0]
+    subjects = {v for _, v, _, _ in hot}
+    owners = {v for u, v, k, _ in edges if k == "belongs_to" and u in subjects}
+    reached = subjects | owners
+    extra = [
+        e
+        for e in edges
+        if (e[2] == "belongs_to" and e[0] in subjects)
+        or (e[2] == "relation_of" and e[1] in reached)
+    ]
+    chosen = {(u, v, k) for u, v, k, _ in hot + extra}
+    return [e for e in edges if (e[0], e[1], e[2]) in chosen]
+
+
 def _node_size(attrs: dict[str, Any]) -> int:
     """Officers large; a subject looked up by several officers grows with their number."""
     if attrs.get("type") == "officer":
@@ -223,7 +248,7 @@ def graph_figure(
             )
         )
     if highlight_suspicious:
-        hot = [e for e in edges if int(e[3].get("suspicious", 0) or 0) > 0]
+        hot = suspicious_path_edges(edges)
         if hot:
             xs, ys = [], []
             for u, v, _, _ in hot:
