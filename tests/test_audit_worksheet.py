@@ -8,7 +8,12 @@ import pytest
 from test_audit_fixtures import SCREEN_COLUMNS
 
 from kit.audit import audit_worksheet, monthly_sample, self_review_table, write_worksheet
-from kit.audit.worksheet import CONCLUSIONS, WORKSHEET_HEADERS
+from kit.audit.worksheet import (
+    CONCLUSIONS,
+    REPORT_COLUMNS,
+    WORKSHEET_HEADERS,
+    worksheet_for_report,
+)
 from kit.dataset import Dataset
 from kit.mask import Masker
 
@@ -112,6 +117,9 @@ def test_worksheet_rows_and_columns(sheet: pd.DataFrame) -> None:
     assert sheet["inclusion_probability"].tolist() == [1.0, 1.0, 1.0, 1.0]
     assert set(sheet["stratum"]) <= {"risk first", "random"}
     assert sheet.set_index("lookup_id").loc["L2", "system"] == "車籍"
+    assert not sheet.isna().any().any()
+    narrow = worksheet_for_report(sheet, "en")
+    assert list(narrow.columns) == list(REPORT_COLUMNS)
 
 
 def test_worksheet_masks_subjects(sheet: pd.DataFrame) -> None:
@@ -146,6 +154,7 @@ def test_worksheet_chinese_headers(dataset: Dataset) -> None:
     assert zh["當時勤務"].iloc[0] == "巡邏 08:00–16:00"
     assert "在所" in set(zh["出入登記"])
     assert set(zh["風險層級"]) == {"可疑", "有異常標記", "無合理事由", "無"}
+    assert worksheet_for_report(zh).columns[0] == "序號"
 
 
 def test_write_worksheet_csv_and_xlsx(dataset: Dataset, tmp_path: Path) -> None:

@@ -211,7 +211,7 @@ def audit_tables(audit: MonthlyAudit) -> dict[str, pd.DataFrame]:
     tables = dict(audit.statistics)
     tables["sample_units"] = sample.units
     tables["sample_officers"] = sample.officers_sampled.drop(columns=["risk_tier"])
-    return {name: localise(frame, audit.lang) for name, frame in tables.items()}
+    return {name: localise(frame.round(6), audit.lang) for name, frame in tables.items()}
 
 
 def open_self_review(

@@ -32,6 +32,7 @@ __all__ = [
     "audit_worksheet",
     "masked_subjects",
     "system_of",
+    "worksheet_for_report",
     "write_worksheet",
 ]
 
@@ -315,9 +316,35 @@ def audit_worksheet(
         }
     )
     sheet["stratum"] = sheet["stratum"].astype("string")
+    text = [c for c in sheet.columns if pd.api.types.is_string_dtype(sheet[c])]
+    sheet[text] = sheet[text].fillna("")
     if lang != "en":
         sheet = sheet.rename(columns=WORKSHEET_HEADERS)
     return sheet
+
+
+REPORT_COLUMNS: tuple[str, ...] = (
+    "no",
+    "time",
+    "unit",
+    "user",
+    "actual_user",
+    "system",
+    "subjects",
+    "purpose",
+    "duty",
+    "register",
+    "flags",
+    "stratum",
+    "inclusion_probability",
+)
+"""The worksheet columns printed in the report (the files hold every column)."""
+
+
+def worksheet_for_report(worksheet: pd.DataFrame, lang: str = "zh-TW") -> pd.DataFrame:
+    """Return the worksheet narrowed to :data:`REPORT_COLUMNS`, for printing in the report."""
+    names = [WORKSHEET_HEADERS[c] if lang != "en" else c for c in REPORT_COLUMNS]
+    return worksheet[[n for n in names if n in worksheet.columns]]
 
 
 def write_worksheet(
