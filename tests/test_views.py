@@ -412,3 +412,19 @@ def test_suspicious_path_reaches_the_owner_and_the_relation(dataset, assessment)
     assert ("vehicle:ABC1234", "person:A123456789", "belongs_to") in hot
     assert ("officer:TC04521", "person:A123456789", "relation_of") in hot
     assert ("officer:TC04521", "phone:0933123456", "contacted") not in hot
+
+
+def test_period_accepts_roc_dates_and_refuses_nonsense(dataset, assessment):
+    from kit.errors import ConfigError
+
+    roc = officer_timeline(dataset, assessment, OFFICER, "112/10/06", "112/10/06", masker=Masker())
+    iso = officer_timeline(
+        dataset, assessment, OFFICER, "2023-10-06", "2023-10-06", masker=Masker()
+    )
+    assert roc["lookup_id"].dropna().tolist() == iso["lookup_id"].dropna().tolist()
+    timed = officer_timeline(
+        dataset, assessment, OFFICER, "2023-10-06 10:00:00", "2023-10-06 10:05:00", masker=Masker()
+    )
+    assert (timed["lane"] == "lookup").sum() == 2
+    with pytest.raises(ConfigError):
+        officer_timeline(dataset, assessment, OFFICER, "yesterday", masker=Masker())

@@ -15,7 +15,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kit.errors import ConfigError
 from kit.mask import Masker
+from kit.normalise import parse_date, parse_time
 from kit.schema import TIMEZONE
 
 TIME = pd.DatetimeTZDtype(unit="us", tz=TIMEZONE)
@@ -58,12 +60,31 @@ def as_time(values: pd.Series | Any) -> pd.Series:
 
 
 def as_bound(value: object) -> tuple[pd.Timestamp | None, bool]:
-    """Return a period bound as a Taipei timestamp, and whether it was a date alone."""
+    """Return a period bound as a Taipei timestamp, and whether it was a date alone.
+
+    Accepts ``date``, ``datetime``, ``pandas.Timestamp`` and text in any form
+    of DATA.md (``2023-10-05``, ROC ``112/10/05``, ``2023-10-05 14:00:00`` …).
+
+    Raises
+    ------
+    kit.errors.ConfigError
+        For text that is neither a date nor a time.
+
+    """
     if value is None:
         return None, False
-    date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     if isinstance(value, str):
-        date_only = len(value.strip()) <= 10
+        instant = parse_time(value)
+        day = parse_date(value)
+        if instant is not None and day is not None and instant != pd.Timestamp(day, tz=TIMEZONE):
+            return instant, False
+        if day is None:
+            raise ConfigError(
+                f"{value!r} is not a date: write YYYY-MM-DD or the ROC form YYY/MM/DD",
+                column="period",
+            )
+        return pd.Timestamp(day).tz_localize(TIMEZONE), True
+    date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     stamp = stamp.tz_localize(TIMEZONE) if stamp.tzinfo is None else stamp.tz_convert(TIMEZONE)
     return stamp, date_only
