@@ -107,22 +107,30 @@ class Appender:
         table = to_arrow(lookups, schema)
         table = table.append_column("month", pc.strftime(table.column("time"), format="%Y-%m"))
         table = table.append_column("__row", pa.array(np.arange(table.num_rows)))
-        months = sorted(set(table.column("month").to_pylist()))
+        months = sorted(pc.unique(table.column("month")).to_pylist())
         stored = self._stored_files("query_log", months)
         present = pa.array([], pa.string())
+        dup_rows = pa.array([], pa.int64())
         if stored:
+            # Only lookup_id is read from the store to find candidates (the
+            # lookup_id hashes the time, so a match is in the same month);
+            # the full comparison then reads only the candidates' rows.
             self.con.register("batch", table)
-            same = " AND ".join(_same(c) for c in QUERY_FIELDS)
-            dup_rows = fetch(
-                self.con,
-                f"SELECT DISTINCT b.__row FROM batch b JOIN {_scan(stored)} o "
-                f"ON o.lookup_id = b.lookup_id AND o.month = b.month AND {same}",
-            ).column(0)
             present = fetch(
                 self.con,
-                f"SELECT DISTINCT b.lookup_id FROM batch b JOIN {_scan(stored)} o "
-                "ON o.lookup_id = b.lookup_id AND o.month = b.month",
+                "SELECT DISTINCT lookup_id FROM batch "
+                f"WHERE lookup_id IN (SELECT lookup_id FROM {_scan(stored)})",
             ).column(0)
+            if len(present):
+                self.con.register("present_ids", pa.table({"lookup_id": present}))
+                same = " AND ".join(_same(c) for c in QUERY_FIELDS)
+                dup_rows = fetch(
+                    self.con,
+                    f"SELECT DISTINCT b.__row FROM batch b JOIN (SELECT * FROM {_scan(stored)} "
+                    "WHERE lookup_id IN (SELECT lookup_id FROM present_ids)) o "
+                    f"ON o.lookup_id = b.lookup_id AND {same}",
+                ).column(0)
+                self.con.unregister("present_ids")
             self.con.unregister("batch")
             is_dup = pc.is_in(table.column("__row"), value_set=dup_rows)
             self._ledger_duplicates(table.filter(is_dup))
