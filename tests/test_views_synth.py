@@ -150,6 +150,9 @@ def _secrets(dataset) -> set[str]:
     for frame in (dataset.subjects, dataset.identifiers):
         for column in ("value", "raw"):
             values |= {str(v).strip() for v in frame[column].dropna()}
+    # names of people that are not identifier fields are masked too
+    values |= {str(v).strip() for v in dataset.relations["name"].dropna()}
+    values |= {str(v).strip() for v in dataset.communications["counterpart_name"].dropna()}
     return {v for v in values if len(v) >= 2}
 
 

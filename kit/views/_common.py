@@ -27,6 +27,14 @@ SEVERITIES: tuple[str, ...] = ("none", "low", "medium", "high", "critical")
 """Severities from least to most serious (OUTPUTS.md ``severity``)."""
 
 
+NAME_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("relations", "name"),
+    ("communications", "counterpart_name"),
+    ("officers", "name"),
+)
+"""Columns holding names of people that are not identifier fields; they are masked as names."""
+
+
 class AssessmentLike(Protocol):
     """What the views need of an assessment (:class:`kit.assess.Assessment`)."""
 
@@ -166,8 +174,9 @@ def register_dataset(masker: Masker, dataset: Any) -> None:
     """Register every identifier of a dataset with the masker, in a deterministic order.
 
     Lookup subjects come first, in order of lookup time then lookup ID, then
-    the identifiers found in other kinds, in (kind, file, line) order. The
-    raw forms are registered too, so they are masked inside free text.
+    the identifiers found in other kinds, in (kind, file, line) order, then
+    the names of :data:`NAME_COLUMNS`. The raw forms are registered too, so
+    they are masked inside free text.
     """
     subjects = dataset.subjects
     if not subjects.empty:
@@ -182,6 +191,10 @@ def register_dataset(masker: Masker, dataset: Any) -> None:
             ["kind", "source_file", "source_line", "field"], kind="stable"
         )
         masker.register_frame(ranked)
+    for kind, column in NAME_COLUMNS:
+        names = dataset.frame(kind)[column].dropna().astype(str).str.strip()
+        names = names[names != ""].drop_duplicates()
+        masker.register(["name"] * len(names), names.tolist())
 
 
 def masked_subjects(dataset: Any, masker: Masker, sep: str = "; ") -> pd.Series:
