@@ -35,6 +35,7 @@ __all__ = [
     "LIST_SEPARATORS",
     "TEXT_DTYPE",
     "TIME_TZ",
+    "contiguous",
     "fold_unit",
     "fold_unit_series",
     "nfkc",
@@ -92,12 +93,18 @@ def split_list(cell: str | None) -> list[str]:
     return [item for item in (nfkc(p) for p in _LIST_SPLIT.split(cell)) if item]
 
 
+def contiguous(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Return one Arrow array (no copy when there is a single chunk)."""
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr
+
+
 def _as_arrow_text(series: pd.Series) -> pa.Array:
     """Return the column as an Arrow string array (``None`` for missing)."""
     if isinstance(series.dtype, pd.StringDtype) or isinstance(series.dtype, pd.ArrowDtype):
         arr = pa.array(series.array, from_pandas=True)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        arr = contiguous(arr)
         return arr.cast(pa.string()) if not pa.types.is_string(arr.type) else arr
     values = series.astype(object).where(series.notna(), None)
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
@@ -105,7 +112,7 @@ def _as_arrow_text(series: pd.Series) -> pa.Array:
 
 def _arrow_list(series: pd.Series) -> pa.Array:
     arr = pa.array(series.array, from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return contiguous(arr)
 
 
 def _to_text_series(arr: pa.Array, index: pd.Index) -> pd.Series:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from kit.load.complete import empty_ledger
 from kit.load.subjects import build_identifiers, build_subjects
-from kit.normalise import TEXT_DTYPE
+from kit.normalise import TEXT_DTYPE, contiguous
 from kit.schema import KINDS, LEDGER_COLUMNS
 
 __all__ = ["Assembled", "assemble", "deduplicate"]
@@ -55,8 +55,7 @@ def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
     parts: list[pa.Array] = []
     for name in names:
         arr = pa.array(frame[name].array, from_pandas=True)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        arr = contiguous(arr)
         if pa.types.is_list(arr.type):
             arr = pc.binary_join(arr, "\x1e")
         elif not pa.types.is_string(arr.type):

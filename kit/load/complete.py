@@ -24,6 +24,7 @@ from kit.load.entities import classify_column
 from kit.normalise import (
     TEXT_DTYPE,
     TIME_TZ,
+    contiguous,
     fold_unit_series,
     nfkc_series,
     parse_clock,
@@ -365,7 +366,7 @@ def _per_value(series: pd.Series, fn: Callable[[str], str]) -> pd.Series:
 
 def _arrow(series: pd.Series) -> pa.Array:
     arr = pa.array(series.array, from_pandas=True)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return contiguous(arr)
 
 
 def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
@@ -397,4 +398,4 @@ def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
     with duckdb.connect() as con:
         con.register("lookups", table)
         ids = con.sql(query).to_arrow_table().column("lookup_id")
-    return pd.Series(pd.array(ids.combine_chunks(), dtype=TEXT_DTYPE))
+    return pd.Series(pd.array(contiguous(ids), dtype=TEXT_DTYPE))

@@ -230,7 +230,7 @@ def read_csv(data: bytes) -> tuple[Table, str]:
         starts = record_lines[np.searchsorted(record_lines, physical, side="right") - 1]
         text_lines = decoded.text.split("\n")
         escaped = [(str(int(line)), text_lines[int(line) - 1].rstrip("\r")) for line in starts]
-    cells = table.to_pandas(types_mapper=pd.ArrowDtype)
+    cells = table.combine_chunks().to_pandas(types_mapper=pd.ArrowDtype)
     cells.columns = range(len(header))
     cells = cells.astype(pd.StringDtype("pyarrow", na_value=np.nan))
     return Table(None, header, cells, lines, bad_rows, escaped), decoded.encoding

@@ -25,7 +25,7 @@ from kit.identifiers import extract
 from kit.load.complete import empty_ledger
 from kit.load.entities import DEFAULT_ENTITY, classify_value
 from kit.load.fastsubjects import FOUND_COLUMNS, fast_extract
-from kit.normalise import TEXT_DTYPE
+from kit.normalise import TEXT_DTYPE, contiguous
 from kit.schema import IDENTIFIER_COLUMNS, KINDS, SUBJECT_COLUMNS, Entity
 
 __all__ = ["LIST_IDENTIFIER_FIELDS", "build_identifiers", "build_subjects", "empty_subjects"]
@@ -104,8 +104,7 @@ def build_subjects(
     within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     picks = first_of_code[safe_codes[rows]] + within
     lookup_id = pa.array(query_log["lookup_id"].array, from_pandas=True)
-    if isinstance(lookup_id, pa.ChunkedArray):
-        lookup_id = lookup_id.combine_chunks()
+    lookup_id = contiguous(lookup_id)
     take = pa.array(picks)
     subjects = pd.DataFrame(
         {
