@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,13 +28,14 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from kit.dataset import Dataset, FileReport, IngestReport, SheetReport
+from kit.dataset import Dataset, IngestReport
 from kit.errors import DataFolderError, StoreError
 from kit.export import write_csv
 from kit.load import load_folder
 from kit.load.kinds import detect_kind
 from kit.load.read import decode
 from kit.store.append import Appender
+from kit.store.files import known_sha256, write_files_table
 from kit.store.layout import (
     DATASETS,
     MANIFEST,
@@ -42,14 +43,11 @@ from kit.store.layout import (
     REPORT_NAME,
     Manifest,
     Store,
-    TableSchema,
     atomic_write_bytes,
     new_run_id,
     read_manifest,
-    to_arrow,
     to_frame,
     write_manifest,
-    write_parquet,
 )
 
 BATCH_BYTES = 64 * 1024 * 1024
@@ -59,8 +57,6 @@ The loader holds a batch in memory several times over (text, cells, typed
 columns); 64 MiB of CSV (about half a million lookups) stays near 1.5 GiB.
 """
 HEADER_BYTES = 64 * 1024
-
-COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
 
 LOCK_NAME = ".ingest.lock"
 
@@ -262,83 +258,6 @@ def _stage(data_dir: Path, files: list[Path], staging: Path) -> Path:
     return staging
 
 
-def _known_sha256(store_dir: Path, manifest: Manifest) -> set[str]:
-    name = manifest.tables.get("files")
-    if name is None:
-        return set()
-    return set(pq.read_table(store_dir / name, columns=["sha256"]).column(0).to_pylist())
-
-
-def _write_files_table(
-    store_dir: Path, manifest: Manifest, report: IngestReport, run: str, when: str
-) -> tuple[list[str], str | None]:
-    """Append this run's files to the ``files`` table; return new paths and the superseded file.
-
-    Files already ingested (skipped) and unreadable files are not recorded,
-    so an unreadable file is tried again by the next ingest.
-    """
-    rows = [file_row(f) for f in report.files if f.status not in ("skipped", "unreadable")]
-    if not rows:
-        return [], None
-    new = pd.DataFrame(rows).astype({"path": "str", "sha256": "str"})
-    new["ingested_at"] = when
-    new["run"] = run
-    old_name, schema = manifest.tables.get("files"), manifest.schema("files")
-    if old_name is not None and schema is not None:
-        table = pd.concat([to_frame(pq.read_table(store_dir / old_name), schema), new])
-    else:
-        table = new
-    table = table.drop_duplicates("sha256", keep="first").reset_index(drop=True)
-    table_schema = TableSchema.of_frame(table)
-    relative = f"tables/files-{run}.parquet"
-    write_parquet(to_arrow(table, table_schema), store_dir / relative)
-    manifest.tables["files"] = relative
-    manifest.schemas["files"] = table_schema.to_json()
-    manifest.rows["files"] = len(table)
-    return [str(r["path"]) for r in rows], old_name
-
-
-def file_row(entry: FileReport) -> dict[str, Any]:
-    """Return the ``files`` table row of one file of a loader report."""
-    return {
-        "path": entry.path,
-        "sha256": entry.sha256,
-        "kind": ";".join(entry.kinds),
-        "format": entry.format,
-        "encoding": entry.encoding,
-        "status": entry.status,
-        "reason": entry.reason,
-        **{name: entry.count(name) for name in COUNTS},
-        "sheets": json.dumps([asdict(s) for s in entry.sheets], ensure_ascii=False),
-    }
-
-
-def store_report(store: Store) -> IngestReport:
-    """Rebuild a loader report of every file in the store, from its ``files`` table."""
-    path, schema = store.table_path("files"), store.schema("files")
-    if path is None or schema is None:
-        return IngestReport(folder=str(store.path))
-    table = pq.read_table(
-        path, columns=["path", "sha256", "format", "encoding", "status", "reason", "sheets"]
-    ).to_pylist()
-    files = tuple(
-        FileReport(
-            path=row["path"],
-            sha256=row["sha256"],
-            format=row["format"],
-            encoding=row["encoding"],
-            status=row["status"],
-            reason=row["reason"],
-            sheets=tuple(
-                SheetReport(**{**s, "missing": tuple(s.get("missing") or ())})
-                for s in json.loads(row["sheets"] or "[]")
-            ),
-        )
-        for row in table
-    )
-    return IngestReport(folder=str(store.path), files=files)
-
-
 def _write_outputs(store: Store, result: IngestResult) -> None:
     """Write ``ingest_report.json`` and the cumulative ``rejects.csv`` for people."""
     document = json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str)
@@ -431,7 +350,7 @@ def ingest(
 def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None) -> IngestResult:
     manifest = read_manifest(root) if (root / MANIFEST).is_file() else Manifest()
     _remove_strays(root, manifest)
-    known = _known_sha256(root, manifest)
+    known = known_sha256(root, manifest)
     run = new_run_id()
     when = datetime.now().astimezone().isoformat(timespec="seconds")
     reports: list[IngestReport] = []
@@ -446,7 +365,7 @@ def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None
             del batch
         superseded = appender.finish()
     report = IngestReport(folder=str(data), files=tuple(f for r in reports for f in r.files))
-    new_files, old_files = _write_files_table(root, manifest, report, run, when)
+    new_files, old_files = write_files_table(root, manifest, report, run, when)
     if old_files is not None:
         superseded.append(old_files)
     manifest.ingests += 1

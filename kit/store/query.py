@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from kit.dataset import Dataset
 from kit.identifiers import canonical, extract
 from kit.schema import KINDS, LEDGER_COLUMNS, SUBJECT_COLUMNS, Entity
-from kit.store.ingest import store_report
+from kit.store.files import store_report
 from kit.store.layout import Store, TableSchema, fetch, to_frame
 from kit.store.period import Bound, Period
 
