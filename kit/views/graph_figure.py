@@ -171,14 +171,14 @@ def _time_text(value: Any) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _edge_hover(u_label: str, v_label: str, attrs: dict[str, Any]) -> str:
+def _edge_hover(u_label: str, v_label: str, attrs: dict[str, Any], masker: Masker) -> str:
     parts = [f"{attrs.get('type', '')}: {u_label} → {v_label}", f"n={attrs.get('count', 0)}"]
     first, last = _time_text(attrs.get("first")), _time_text(attrs.get("last"))
     if first:
         parts.append(f"{first} – {last}")
     detail = attrs.get("detail")
     if isinstance(detail, str) and detail:
-        parts.append(detail)
+        parts.append(masker.text(detail) or "")
     return "<br>".join(parts)
 
 
@@ -240,7 +240,7 @@ def graph_figure(
                 y=mid_y,
                 mode="markers",
                 marker={"size": 4, "color": colour, "opacity": 0.4},
-                hovertext=[_edge_hover(labels[u], labels[v], a) for u, v, _, a in chosen],
+                hovertext=[_edge_hover(labels[u], labels[v], a, masker) for u, v, _, a in chosen],
                 hoverinfo="text",
                 name=kind,
                 legendgroup=f"edge-{kind}",
