@@ -128,7 +128,7 @@ con = duckdb.connect()
 glob = str(store_dir) + "/query_log/**/*.parquet"
 query = "SELECT * FROM read_parquet('" + glob + "', hive_partitioning=true)"
 t, c = time.perf_counter(), time.process_time()
-table = con.execute(query).arrow()
+table = con.execute(query).to_arrow_table()
 scan, scan_cpu = time.perf_counter() - t, time.process_time() - c
 rows = table.num_rows
 del table
@@ -149,7 +149,9 @@ def time_screen(store: Path, out: Path) -> dict[str, Any]:
     """Time ``screen`` on a store against a plain DuckDB scan, in a fresh process."""
     script = SCALE_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out))
     command = [sys.executable, "-c", script]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["ratio_wall"] = result["screen_s"] / result["scan_s"]
     result["ratio_cpu"] = result["screen_cpu_s"] / max(result["scan_cpu_s"], 1e-9)

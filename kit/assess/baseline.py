@@ -62,9 +62,23 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
     duty_days = duty[["officer", "unit", "day"]].drop_duplicates(["officer", "day"])
     duty_days = duty_days.assign(day=duty_days["day"].astype("int64"))
     ref = shifts.dropna(subset=["day"]).drop_duplicates(["officer", "day"])
-    ref = ref.assign(day=ref["day"].astype("int64")).set_index(["officer", "day"])["ref"]
+    ref = ref.assign(day=ref["day"].astype("int64"))
+    # officers as int codes: (officer, day) pairs become one int64 key
+    names = pd.Index(
+        pd.unique(pd.concat([counts["querier"], duty_days["officer"], ref["officer"]]).astype(str))
+    )
+    span = 1 << 20
+
+    def pair(officer: pd.Series, day: pd.Series) -> np.ndarray:
+        code = names.get_indexer(pd.Index(officer.astype(str)))
+        return np.asarray(code, dtype=np.int64) * span + day.to_numpy(dtype=np.int64)
+
+    ref_by_pair = pd.Series(ref["ref"].to_numpy(), index=pair(ref["officer"], ref["day"]))
+    duty_days = duty_days.assign(pair=pair(duty_days["officer"], duty_days["day"]))
     parts = []
-    per_officer = counts.set_index(["querier", "day"])["count"]
+    per_officer = pd.Series(
+        counts["count"].to_numpy(), index=pair(counts["querier"], counts["day"])
+    )
     for unit, need in counts.groupby("unit", sort=True):
         # one unit at a time: units are few (small by construction)
         peers = duty_days[duty_days["unit"] == unit]
@@ -81,8 +95,7 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
         inside = peers[(peers["day"] >= lo) & (peers["day"] <= hi)]
         oi = np.searchsorted(officers, inside["officer"].to_numpy())
         di = inside["day"].to_numpy() - lo
-        key = pd.MultiIndex.from_arrays([inside["officer"], inside["day"]])
-        matrix[oi, di] = per_officer.reindex(key).fillna(0).to_numpy()
+        matrix[oi, di] = per_officer.reindex(inside["pair"].to_numpy()).fillna(0).to_numpy()
         median, mad, size = _unit_baseline(matrix, days)
         at = need["day"].to_numpy() - lo
         out["n_base"] = size[at]
@@ -94,6 +107,5 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
     table = pd.concat(parts, ignore_index=True)
     scale = 1.4826 * np.maximum(table["mad"].to_numpy(dtype=float), mad_floor)
     table["z"] = (table["count"].to_numpy() - table["median"].to_numpy(dtype=float)) / scale
-    key = pd.MultiIndex.from_arrays([table["querier"], table["day"]])
-    table["ref"] = ref.reindex(key).fillna("").to_numpy()
+    table["ref"] = ref_by_pair.reindex(pair(table["querier"], table["day"])).fillna("").to_numpy()
     return table

@@ -368,19 +368,22 @@ def build_context(data: Any, config: Config) -> Context:
             "value": text(subjects["value"]),
         }
     )
-    subj = subj[subj["value"] != ""].merge(rows, on="lookup_id")[["row", "entity", "value"]]
+    position = pd.Index(rows["lookup_id"]).get_indexer(subj["lookup_id"])
+    subj = subj.assign(row=position)
+    subj = subj[(subj["value"] != "").to_numpy() & (position >= 0)][["row", "entity", "value"]]
     subj = subj.drop_duplicates().sort_values("row", kind="stable").reset_index(drop=True)
     subj["key"] = keymap.keys(subj["entity"], subj["value"])
-    officer_index = pd.Index(pd.unique(pd.concat([querier, user], ignore_index=True)))
-    context.cache["officer_index"] = officer_index
-    context.cache["key_index"] = pd.Index(pd.unique(subj["key"]))
-    context.cache["value_index"] = pd.Index(pd.unique(subj["value"]))
-    lookups["q"] = context.officer_codes(querier)
-    lookups["u"] = context.officer_codes(user)
-    subj["k"] = context.key_codes(subj["key"])
-    subj["v"] = context.value_codes(subj["value"])
+    who, officer_names = pd.factorize(pd.concat([querier, user], ignore_index=True))
+    context.cache["officer_index"] = pd.Index(officer_names)
+    k_codes, key_names = pd.factorize(subj["key"])
+    v_codes, value_names = pd.factorize(subj["value"])
+    context.cache["key_index"] = pd.Index(key_names)
+    context.cache["value_index"] = pd.Index(value_names)
+    lookups["q"] = np.asarray(who[: len(querier)], dtype=np.int64)
+    lookups["u"] = np.asarray(who[len(querier) :], dtype=np.int64)
+    subj["k"] = np.asarray(k_codes, dtype=np.int64)
+    subj["v"] = np.asarray(v_codes, dtype=np.int64)
     subj["q"] = lookups["q"].to_numpy()[subj["row"].to_numpy()]
-    subj["querier"] = querier.to_numpy()[subj["row"].to_numpy()]
     subj["t"] = t[subj["row"].to_numpy()]
     subj["day"] = lookups["day"].to_numpy()[subj["row"].to_numpy()]
     context.subjects = subj

@@ -139,22 +139,19 @@ def _join_unique(values: pd.Series) -> str:
 
 
 def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
-    """One row per (row, code): references joined (first 20 distinct), first reason kept."""
+    """One row per (row, code): references joined (distinct, in order), first reason kept.
+
+    Rows stay in rule order; only the few (lookup, code) pairs with several
+    findings are grouped.
+    """
     order = {code: i for i, code in enumerate(REGISTRY)}
-    code_id = hits["code"].map(order).to_numpy(dtype=np.int64)
-    key = hits["row"].to_numpy(dtype=np.int64) * 64 + code_id
-    sort = np.argsort(key, kind="stable")
-    hits = hits.iloc[sort].reset_index(drop=True)
-    key = key[sort]
-    if len(key) == 0:
-        return hits
-    multi = np.zeros(len(key), dtype=bool)
-    same = key[1:] == key[:-1]
-    multi[1:] |= same
-    multi[:-1] |= same
+    key = hits["row"].to_numpy(dtype=np.int64) * 64 + hits["code"].map(order).to_numpy(
+        dtype=np.int64
+    )
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    multi = counts[inverse] > 1
     if not multi.any():
         return hits
-    # several findings for one (lookup, code): few, joined per group
     many = (
         hits[multi]
         .groupby(key[multi], sort=True)
@@ -166,11 +163,7 @@ def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
             reason=("reason", "first"),
         )
     )
-    merged = pd.concat([hits[~multi], many.reset_index(drop=True)], ignore_index=True)
-    merged_key = merged["row"].to_numpy(dtype=np.int64) * 64 + merged["code"].map(order).to_numpy(
-        dtype=np.int64
-    )
-    return merged.iloc[np.argsort(merged_key, kind="stable")].reset_index(drop=True)
+    return pd.concat([hits[~multi], many.reset_index(drop=True)], ignore_index=True)
 
 
 def _codes_text(bits: np.ndarray, codes: list[str]) -> np.ndarray:

@@ -56,7 +56,7 @@ def _case_matches(ctx: Context) -> pd.DataFrame:
     if "case_matches" in ctx.cache:
         return pd.DataFrame(ctx.cache["case_matches"])
     rec = records.cases(ctx)
-    subjects = ctx.subjects[["row", "k", "q", "querier", "t"]]
+    subjects = ctx.subjects[["row", "k", "q", "t"]]
     parties = rec["parties"]
     pairs = subjects.merge(parties.loc[parties["k"] >= 0, ["rec", "k"]], on="k")
     pairs = pairs.merge(rec["officers"][["rec", "q"]], on=["rec", "q"])
@@ -96,7 +96,7 @@ def expl_case(
         + " (opened "
         + stamp(ok["opened"].to_numpy()).to_numpy()
         + ") handled by "
-        + ok["querier"]
+        + ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
         + " has the subject as a party"
     )
     return RuleResult(_hits(ok["row"].to_numpy(), ok["ref"], reason))
@@ -128,14 +128,14 @@ def expl_ticket(ctx: Context, *, minutes: float = 120) -> RuleResult:
     """Explain lookups of a plate or person the querier ticketed within ``minutes``."""
     keys = records.tickets(ctx)["keys"]
     keys = keys.loc[(keys["q"] >= 0) & (keys["k"] >= 0), ["q", "k", "t", "ref"]]
-    pairs = ctx.subjects[["row", "k", "q", "querier", "t"]].merge(
+    pairs = ctx.subjects[["row", "k", "q", "t"]].merge(
         keys, on=["q", "k"], suffixes=("", "_ticket")
     )
     gap = np.abs(pairs["t"].to_numpy() - pairs["t_ticket"].to_numpy())
     ok = pairs[gap <= int(minutes * MINUTE)]
     reason = (
         "ticket by "
-        + ok["querier"]
+        + ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
         + " at "
         + stamp(ok["t_ticket"].to_numpy()).to_numpy()
         + " for the subject"
@@ -238,18 +238,17 @@ def expl_duty_check(ctx: Context) -> RuleResult:
             on["end"].to_numpy(),
         )
         got = sub[covered]
-        shift = on.iloc[which[covered]]
-        reason = (
-            "purpose "
-            + word
-            + " on "
-            + shift["duty"].to_numpy()
+        # one reason per shift, then taken for each lookup it covers
+        per_shift = (
+            ("purpose " + word + " on ")
+            + on["duty"].reset_index(drop=True)
             + " "
-            + clock(shift["start"].to_numpy()).to_numpy()
+            + clock(on["start"].to_numpy())
             + "–"
-            + clock(shift["end"].to_numpy()).to_numpy()
+            + clock(on["end"].to_numpy())
         )
-        parts.append(_hits(got["row"].to_numpy(), shift["ref"], pd.Series(reason)))
+        at = which[covered]
+        parts.append(_hits(got["row"].to_numpy(), on["ref"].iloc[at], per_shift.iloc[at]))
     if not parts:
         return RuleResult(empty_hits())
     return RuleResult(pd.concat(parts, ignore_index=True))

@@ -113,7 +113,9 @@ def build_indicators(ctx: Context, assessment: Any, rows: np.ndarray) -> dict[st
     keep[rows] = True
     sub = ctx.subjects[keep[ctx.subjects["row"].to_numpy()]]
     sub = sub.assign(strong=ctx.strong[sub["row"].to_numpy()])
-    repeats = sub.groupby(["querier", "entity", "value"]).agg(
+    repeats = sub.groupby(["q", "v"]).agg(
+        entity=("entity", "first"),
+        value=("value", "first"),
         lookups=("row", "nunique"),
         days=("day", "nunique"),
         first=("t", "min"),
@@ -121,6 +123,9 @@ def build_indicators(ctx: Context, assessment: Any, rows: np.ndarray) -> dict[st
         strongly_explained=("strong", "sum"),
     )
     repeats = repeats[repeats["days"] >= 2].reset_index()
+    officer_index: pd.Index = ctx.cache["officer_index"]
+    repeats.insert(0, "querier", np.asarray(officer_index, dtype=object)[repeats["q"].to_numpy()])
+    repeats = repeats.drop(columns=["q", "v"])
     for col in ("first", "last"):
         repeats[col] = pd.to_datetime(repeats[col], unit="us", utc=True).dt.tz_convert(
             "Asia/Taipei"

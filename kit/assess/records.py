@@ -149,7 +149,11 @@ def worklog(ctx: Context) -> dict[str, Any]:
     tokens["v"] = ctx.value_codes(tokens["token"])
     tokens = tokens[tokens["v"] >= 0]
     key = ctx.vocab("case_no_key")
-    in_text = content.str.extract(key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)", expand=False)
+    in_text = pd.Series("", index=frame.index, dtype="str")
+    mentions = content.str.contains(key, regex=False).to_numpy()
+    if mentions.any():
+        found = content[mentions].str.extract(key + r"\s*[:=]?\s*([0-9A-Za-z\-]+)", expand=False)
+        in_text[mentions] = found.fillna("").to_numpy()
     case_col = text(frame["case_no"]) if "case_no" in frame else pd.Series("", index=frame.index)
     case_refs = pd.DataFrame(
         {
