@@ -5,7 +5,7 @@ import networkx as nx
 import openpyxl
 import pandas as pd
 import pytest
-from views_fixtures import fake_assessment, small_dataset
+from test_views_fixtures import fake_assessment, small_dataset
 
 from kit.mask import Masker
 from kit.views import (
