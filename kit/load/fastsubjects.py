@@ -57,6 +57,7 @@ def ids_valid(values: pa.Array) -> np.ndarray:
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    values = values.cast(pa.string())
     values = pa.concat_arrays([values]) if values.offset else values
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: n + 1]
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]

@@ -84,12 +84,16 @@ def build_subjects(
     """
     if len(query_log) == 0:
         return empty_subjects(), empty_ledger()
-    codes, uniques = pd.factorize(query_log["conditions_raw"], use_na_sentinel=True)
-    unique_text = pa.array(np.asarray(uniques, dtype=object), type=pa.string())
+    encoded = pc.dictionary_encode(
+        contiguous(pa.array(query_log["conditions_raw"].array, from_pandas=True))
+    )
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    unique_text = encoded.dictionary.cast(pa.string())
+    uniques = unique_text
     fast, matched = fast_extract(unique_text)
     slow_rows: list[tuple[int, str, str, str, bool, bool | None]] = []
     for code in np.flatnonzero(~matched):
-        for f in extract(str(uniques[int(code)])):
+        for f in extract(str(unique_text[int(code)].as_py())):
             slow_rows.append((int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid))
     slow = pd.DataFrame(slow_rows, columns=FOUND_COLUMNS)
     found = pd.concat([df for df in (fast, slow) if len(df)] or [slow], ignore_index=True)
@@ -138,7 +142,7 @@ def build_subjects(
         ids_unique = len(pc.unique(lookup_id)) == len(lookup_id)
     if repeated_finds or not ids_unique:
         subjects = subjects.drop_duplicates(["lookup_id", "entity", "value"])
-    return _typed(subjects, SUBJECT_COLUMNS), warnings
+    return subjects.reset_index(drop=True), warnings
 
 
 def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
