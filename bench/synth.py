@@ -35,9 +35,10 @@ start = time.perf_counter()
 out, seed, officers, months = sys.argv[1], *(int(x) for x in sys.argv[2:5])
 key = generate(out, seed=seed, officers=officers, months=months)
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"lookups": key["distinct_valid_lookups"], "seconds": elapsed, "peak_kib": peak,
-                  "files": len(key["files"])}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime
+print(json.dumps({"lookups": key["distinct_valid_lookups"], "seconds": elapsed,
+                  "peak_kib": usage.ru_maxrss, "cpu_seconds": cpu, "files": len(key["files"])}))
 """
 
 
@@ -61,6 +62,8 @@ def run(officers: int, months: int, seed: int = 1) -> dict[str, float]:
         "months": months,
         "lookups": result["lookups"],
         "seconds": round(result["seconds"], 1),
+        "cpu_seconds": round(result["cpu_seconds"], 1),
+        "load": round(os.getloadavg()[0], 1),
         "wall_seconds": round(wall, 1),
         "rows_per_second": round(result["lookups"] / result["seconds"]),
         "peak_mib": round(result["peak_kib"] / 1024),
@@ -90,13 +93,16 @@ def write_section(results: list[dict[str, float]], note: str) -> None:
         f"Run {dt.date.today().isoformat()} on {machine()}. `python -m bench.synth`; messy output "
         "(the default), generated in a child process; peak = `ru_maxrss` of that process.",
         "",
-        "| officers | months | lookups | seconds | lookups/s | peak MiB | output MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| officers | months | lookups | wall s | CPU s | lookups/s (wall) | lookups/CPU s "
+        "| peak MiB | output MiB | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['officers']} | {r['months']} | {r['lookups']:,} | {r['seconds']} | "
-            f"{r['rows_per_second']:,} | {r['peak_mib']} | {r['output_mib']} |"
+            f"{r.get('cpu_seconds', '')} | {r['rows_per_second']:,} | "
+            f"{round(r['lookups'] / r['cpu_seconds']) if r.get('cpu_seconds') else ''} | "
+            f"{r['peak_mib']} | {r['output_mib']} | {r.get('load', '')} |"
         )
     lines += ["", note, ""]
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"

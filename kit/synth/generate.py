@@ -19,9 +19,10 @@ from kit.synth.agency import build_agency, rng_for
 from kit.synth.duty import make_register, make_roster
 from kit.synth.key import answer_key
 from kit.synth.layout import Layout
-from kit.synth.lookups import Counters, legit_records
+from kit.synth.lookups import legit_records
 from kit.synth.output import write_chunk
 from kit.synth.planted import Story
+from kit.synth.records import Counters
 from kit.synth.statics import write_statics
 from kit.synth.timefmt import local_seconds
 

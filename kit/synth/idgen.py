@@ -59,10 +59,13 @@ _SHUFFLE = np.random.default_rng(20231005).permutation(1000).astype(np.int64)
 def _permute(index: np.ndarray, space: int, salt: int) -> np.ndarray:
     """Map indices to codes one-to-one in ``[0, space)`` (space divisible by 1000)."""
     x = (index.astype(np.int64) + salt) % space
-    high, low = x // 1000, x % 1000
-    x = high * 1000 + _SHUFFLE[(low + high * 7 + salt) % 1000]
-    mult = _coprime(2_654_435_761 % space, space)
-    return (x * mult + salt * 31) % space
+    # Two rounds of (shuffle the last three digits keyed by the rest, then an
+    # affine map): one-to-one, and nearby indices share no digit pattern.
+    for mult, key in ((2_654_435_761, 7), (40_503 * 97, 13)):
+        high, low = x // 1000, x % 1000
+        x = high * 1000 + _SHUFFLE[(low + (high % 997) * key + salt) % 1000]
+        x = (x * _coprime(mult % space, space) + salt * 31) % space
+    return x
 
 
 def check_digit(letter_num: np.ndarray, digits: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from kit.synth.frames import frame as object_frame
 from kit.synth.headers import KIND_COLUMNS, SHORT_SLOTS, SLOTS
-from kit.synth.lookups import LOOKUP_COLUMNS
+from kit.synth.records import LOOKUP_COLUMNS
 from kit.synth.timefmt import TIME_FORMATS, format_times
 from kit.synth.writer import CsvSink, FileInfo, XlsxSink, frame_for_xlsx, headers_for, render_cells
 

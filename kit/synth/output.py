@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kit.synth import exports
 from kit.synth.frames import frame as object_frame
 from kit.synth.layout import Layout
 
@@ -58,12 +59,12 @@ def write_chunk(
     for g in np.unique(group):
         rows = lookups[group == g]
         plan = layout.query_plan(int(g), month)
-        if story.xlsx_query_file(int(g), month):
+        if exports.xlsx_query_file(story, int(g), month):
             plan["path"] = "警政日誌/查詢紀錄匯出.xlsx"
         lines = layout.write_lookups(plan, rows)
         story.record_lines(rows, str(plan["path"]), lines)
-        story.bad_rows_for(layout, plan, int(g), month, rows)
-        for overlap in story.overlaps(int(g), month):
+        exports.bad_rows_for(story, layout, plan, int(g), month, rows)
+        for overlap in exports.overlaps(story, int(g), month):
             t = rows["time"].to_numpy()
             inside = rows[(t >= overlap["from"]) & (t < overlap["to"]) & overlap["select"](rows)]
             oplan = dict(plan)
@@ -80,7 +81,7 @@ def write_chunk(
         encoding="cp950",
         time_fmt="roc_slash_minute",
     )
-    story.bad_worklog(layout, f"工作紀錄簿/工作紀錄簿_{label}.csv", month)
+    exports.bad_worklog(story, layout, f"工作紀錄簿/工作紀錄簿_{label}.csv", month)
     if layout.small:
         layout.write_kind("cases", "案件/受理案件.xlsx", records.cases)
     else:
@@ -104,7 +105,7 @@ def _write_roster(
     layout: Layout, story: Story, month: int, roster: pd.DataFrame, label: str
 ) -> None:
     officers = story.officers
-    wide = story.wide_units()
+    wide = exports.wide_units(story)
     unit_no = officers["unit_no"].to_numpy()[roster["officer"].to_numpy()]
     is_wide = np.isin(unit_no, wide) if layout.messy else np.zeros(len(roster), dtype=bool)
     long_rows = roster[~is_wide]
@@ -169,4 +170,4 @@ def _write_register(layout: Layout, story: Story, register: pd.DataFrame, label:
     ).sort_values(["out_time", "officer_id"], kind="stable")
     path = f"登記簿/出入登記簿_{label}.csv"
     layout.write_kind("register", path, frame, time_fmt="roc_slash_minute")
-    story.bad_register(layout, path)
+    exports.bad_register(story, layout, path)

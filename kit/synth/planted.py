@@ -19,8 +19,7 @@ import pandas as pd
 from kit.synth import idgen
 from kit.synth.agency import PLANTED_BASE, Agency, rng_for
 from kit.synth.duty import FIELD_DUTIES
-from kit.synth.lookups import LOOKUP_COLUMNS, Counters, Records
-from kit.synth.timefmt import iso
+from kit.synth.records import LOOKUP_COLUMNS, Counters, Records
 
 STATION_DUTIES = frozenset({"值班", "備勤", "內勤", "刑案偵查", "專案勤務"})
 PLANTED_FIELDS = ("time", "user", "actual_user", "operation", "conditions", "purpose")
@@ -383,7 +382,7 @@ class Story:
     ) -> tuple[Records, pd.DataFrame, pd.DataFrame]:
         """Place this month's planted rows in the first block's records."""
         from kit.synth.negatives import place_negatives
-        from kit.synth.scenarios import place_scenarios
+        from kit.synth.placers import place_scenarios
 
         first = len(self.rows)
         place_scenarios(self, month, roster, counters)
@@ -431,46 +430,6 @@ class Story:
             self.comms[int(index)]["_file"] = path
             self.comms[int(index)]["_line"] = lines[i]
 
-    def tagged(self, section: str) -> list[dict[str, Any]]:
-        """Answer-key entries of planted lookups or hard negatives, by time."""
-        out = []
-        for row in self.rows:
-            if row["_section"] != section:
-                continue
-            entry = {
-                "scenario": row["_scenario"],
-                "case": row["_case"],
-                "time": iso(row["time"]),
-                "user": row["user"],
-                "actual_user": row["actual_user"],
-                "operation": row["operation"],
-                "conditions": row["conditions"],
-                "purpose": row["purpose"],
-                "file": row["_file"],
-                "line": row["_line"],
-                "expected_flags": row["_expected"],
-                "ip": row["ip"],
-                "case_no": row["case_no"],
-            }
-            if section == "hard_negative":
-                entry["boundary"] = row["_boundary"]
-                entry["expected_flags"] = []
-            out.append(entry)
-        return sorted(out, key=lambda e: (e["time"], e["user"], e["operation"], e["conditions"]))
-
-    def warning_rows(self) -> list[dict[str, str]]:
-        """Rows that load with a warning."""
-        out = [
-            {"file": r["_file"], "line": r["_line"], "kind": "query_log", "reason": r["_reason"]}
-            for r in self.rows
-            if r["_reason"]
-        ]
-        return sorted(out, key=lambda e: (e["file"], e["line"]))
-
-    def invalid_ids(self) -> list[str]:
-        """National IDs written with a wrong check digit."""
-        return sorted(r["subject"] for r in self.rows if r["_reason"] == "invalid_check_digit")
-
     # -- static tables ------------------------------------------------------
     def extra_relations(self) -> pd.DataFrame:
         """Relation rows the scenarios need."""
@@ -504,103 +463,6 @@ class Story:
         frame = frame.sort_values(["officer_id", "time"], kind="stable").reset_index(drop=True)
         self._comm_frame = frame
         return frame
-
-    def record_comm_rows(self) -> None:
-        """No-op hook kept for symmetry with lookups."""
-
-    def comm_entries(self) -> list[dict[str, Any]]:
-        """Answer-key entries of planted communications."""
-        out = [
-            {
-                "scenario": c["_scenario"],
-                "time": iso(c["time"]),
-                "officer_id": c["officer_id"],
-                "counterpart": c["counterpart"],
-                "direction": c["direction"],
-                "type": c["type"],
-                "content": c["content"],
-                "file": c["_file"],
-                "line": c["_line"],
-                "expected_flags": c["_expected"],
-            }
-            for c in self.comms
-            if c["_planted"]
-        ]
-        return sorted(out, key=lambda e: (e["time"], e["officer_id"]))
-
-    # -- messy layout decisions ------------------------------------------------
-    def wide_units(self) -> np.ndarray:
-        """Units whose roster is written in wide form."""
-        n = len(self.agency.units)
-        return np.array([u for u in range(n) if u % 4 == 1])
-
-    def xlsx_query_file(self, group: int, month: int) -> bool:
-        """Whether a query-log file is written as XLSX (one, in small messy agencies)."""
-        groups = int(self.officers["group"].max()) + 1
-        small = len(self.officers) <= 201
-        return (
-            self.messy and small and groups > 1 and group == groups - 1 and month == self.months - 1
-        )
-
-    def overlaps(self, group: int, month: int) -> list[dict[str, Any]]:
-        """Re-exports overlapping the main query-log files (messy only, group 0)."""
-        if not self.messy or group != 0:
-            return []
-        b = self.bounds
-        day = 86400
-        first = (
-            (b[1] - 3 * day, b[1] + 3 * day)
-            if self.months >= 2
-            else (b[0] + 20 * day, b[0] + 23 * day)
-        )
-        unit0 = self.officers["unit_no"].to_numpy()
-
-        def everyone(rows: pd.DataFrame) -> np.ndarray:
-            return np.ones(len(rows), dtype=bool)
-
-        def unit_zero(rows: pd.DataFrame) -> np.ndarray:
-            return unit0[rows["officer"].to_numpy()] == 0
-
-        out = []
-        if month in (self.month_of(first[0]), self.month_of(first[1] - 1)):
-            out.append(
-                {
-                    "from": first[0],
-                    "to": first[1],
-                    "select": everyone,
-                    "plan": {"path": "重新匯出/export_0099.csv", "encoding": "utf-8-sig"},
-                }
-            )
-        if month == 0:
-            out.append(
-                {
-                    "from": b[0] + 9 * day,
-                    "to": b[0] + 11 * day,
-                    "select": unit_zero,
-                    "plan": {"path": "重新匯出/日誌補匯出.xlsx"},
-                }
-            )
-        return out
-
-    def bad_rows_for(
-        self, layout: Any, plan: dict[str, Any], group: int, month: int, rows: pd.DataFrame
-    ) -> None:
-        """Append deliberately bad rows to some query-log files (messy only)."""
-        from kit.synth.badrows import query_bad_rows
-
-        query_bad_rows(self, layout, plan, group, month, rows)
-
-    def bad_worklog(self, layout: Any, path: str, month: int) -> None:
-        """Write a work-log row with an empty required field (messy, first month)."""
-        from kit.synth.badrows import worklog_bad_row
-
-        worklog_bad_row(self, layout, path, month)
-
-    def bad_register(self, layout: Any, path: str) -> None:
-        """Write a register row with an unreadable time (messy, first file)."""
-        from kit.synth.badrows import register_bad_row
-
-        register_bad_row(self, layout, path)
 
 
 __all__ = ["FIELD_DUTIES", "LOOKUP_COLUMNS", "PLANTED_FIELDS", "STATION_DUTIES", "Story"]

@@ -120,11 +120,11 @@ class CsvSink:
         self.info = info
         self.newline = newline
         self.next_line = 2
-        path = root / info.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = path.open("wb")
-        if info.encoding == "utf-8-sig":
-            self.handle.write(b"\xef\xbb\xbf")
+        self.path = root / info.path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file is reopened for each write: hundreds of exports can be in
+        # progress at once without holding a descriptor each.
+        self.path.write_bytes(b"\xef\xbb\xbf" if info.encoding == "utf-8-sig" else b"")
         self._write_text(self._csv_line(header))
 
     def _csv_line(self, cells: list[str]) -> str:
@@ -135,10 +135,11 @@ class CsvSink:
     def _write_text(self, text: str) -> None:
         encoding = "cp950" if self.info.encoding == "cp950" else "utf-8"
         if UNDECODABLE in text:
-            parts = [p.encode(encoding) for p in text.split(UNDECODABLE)]
-            self.handle.write(b"\xfa\x40".join(parts))
+            data = b"\xfa\x40".join(p.encode(encoding) for p in text.split(UNDECODABLE))
         else:
-            self.handle.write(text.encode(encoding))
+            data = text.encode(encoding)
+        with self.path.open("ab") as handle:
+            handle.write(data)
 
     def write(self, cells: pd.DataFrame, *, multiline: bool = False) -> list[str]:
         """Write rows of cell text; return the physical line of each row.
@@ -167,8 +168,7 @@ class CsvSink:
         return str(number)
 
     def close(self) -> None:
-        """Close the file."""
-        self.handle.close()
+        """Finish the file (nothing is held open between writes)."""
 
 
 class XlsxSink:
