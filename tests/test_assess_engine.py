@@ -215,3 +215,18 @@ def test_screen_parquet(tmp_path: Path) -> None:
     assert table["flags"].iloc[0] == "ODD_HOURS"
     with pytest.raises(ConfigError):
         screen(dataset([lookup("2023-10-05 03:00:00")]), tmp_path / "out.txt")
+
+
+def test_unit_filter_takes_the_stations_under_a_precinct() -> None:
+    from test_assess_helpers import OTHER_UNIT
+
+    data = dataset(
+        [
+            lookup("2023-10-05 10:00:00"),
+            lookup("2023-10-05 10:00:00", user="TC003", unit=OTHER_UNIT),
+        ]
+    )
+    first = assess(data, units="臺中市政府警察局第一分局")
+    assert list(first.lookups["user"]) == ["TC001"]
+    assert list(assess(data, units="第二分局").lookups["user"]) == ["TC003"]
+    assert len(assess(data, units="第三分局").lookups) == 0

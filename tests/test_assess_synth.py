@@ -15,13 +15,13 @@ from kit.synth import generate
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Assessment]:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Assessment, Path]:
     folder = Path(tmp_path_factory.mktemp("assess_synth")) / "agency"
     with warnings.catch_warnings():
         # the generator's own pandas deprecation warnings are not what this test checks
         warnings.simplefilter("ignore")
         key = generate(folder, seed=11, officers=15, months=2)
-    return key, assess(load_folder(folder))
+    return key, assess(load_folder(folder)), folder
 
 
 def _by_key(assessment: Assessment) -> dict[str, dict[str, Any]]:
@@ -36,7 +36,7 @@ def _key(entry: dict[str, Any]) -> str:
 
 
 def test_every_planted_lookup_is_suspicious_with_its_flags(generated: tuple) -> None:
-    key, assessment = generated
+    key, assessment, _ = generated
     rows = _by_key(assessment)
     assert key["planted_lookups"]
     for entry in key["planted_lookups"]:
@@ -48,7 +48,7 @@ def test_every_planted_lookup_is_suspicious_with_its_flags(generated: tuple) -> 
 
 
 def test_hard_negatives_are_not_suspicious(generated: tuple) -> None:
-    key, assessment = generated
+    key, assessment, _ = generated
     rows = _by_key(assessment)
     assert key["hard_negatives"]
     for entry in key["hard_negatives"]:
@@ -57,7 +57,7 @@ def test_hard_negatives_are_not_suspicious(generated: tuple) -> None:
 
 
 def test_every_tipoff_is_found(generated: tuple) -> None:
-    key, assessment = generated
+    key, assessment, _ = generated
     comms = assessment.communications
     assert key["tipoffs"]
     for entry in key["tipoffs"]:
@@ -67,7 +67,7 @@ def test_every_tipoff_is_found(generated: tuple) -> None:
 
 
 def test_legitimate_lookups_are_clean_and_explained(generated: tuple) -> None:
-    key, assessment = generated
+    key, assessment, _ = generated
     planted = {_key(e) for e in key["planted_lookups"]}
     rows = _by_key(assessment)
     legit = [r for k, r in rows.items() if k not in planted]
@@ -75,3 +75,23 @@ def test_legitimate_lookups_are_clean_and_explained(generated: tuple) -> None:
     explained = sum(bool(r["explanations"]) for r in legit)
     assert suspicious <= 0.005 * len(legit)
     assert explained >= 0.97 * len(legit)
+
+
+def test_store_gives_the_same_result_for_a_one_week_range(
+    generated: tuple, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from kit.store import ingest, open_store
+
+    _, whole, folder = generated
+    store_dir = Path(tmp_path_factory.mktemp("assess_store")) / "store"
+    ingest(folder, store_dir)
+    days = whole.lookups["time"].dt.date
+    first = sorted(days.unique())[len(days.unique()) // 2]
+    last = first + pd.Timedelta(days=6)
+    week = assess(open_store(store_dir), first, last)
+    assert len(week.lookups) == int(((days >= first) & (days <= last)).sum()) > 0
+    cols = ["lookup_id", "explanations", "flags", "score", "suspicious", "not_checked"]
+    merged = week.lookups[cols].merge(whole.lookups[cols], on="lookup_id", suffixes=("", "_all"))
+    assert len(merged) == len(week.lookups)
+    for col in cols[1:]:
+        assert (merged[col] == merged[col + "_all"]).all(), col

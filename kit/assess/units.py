@@ -51,5 +51,6 @@ def matching_units(units: pd.DataFrame, names: Iterable[str], wanted: Iterable[s
 
     """
     table = parents(units)
-    targets = {fold_unit(w) for w in wanted}
-    return [n for n in names if n and _ancestors(n, table) & targets]
+    targets = tuple(fold_unit(w) for w in wanted if w)
+    # names are few (one per unit): looping over them is cheap
+    return [n for n in names if n and any(a.endswith(targets) for a in _ancestors(n, table))]
