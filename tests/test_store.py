@@ -400,3 +400,14 @@ def test_ingest_lock(data_dir: Path, tmp_path: Path) -> None:
     result = ingest(data_dir, store_dir)
     assert result.totals["query_log"] == len(LOOKUPS)
     assert not lock.exists()
+
+
+def test_batches_cover_every_file_once_each_with_a_query_log(synth_folder: Path) -> None:
+    from kit.store.ingest import _batches, _is_query_log_csv
+
+    batches = _batches(synth_folder, 30_000)
+    assert len(batches) >= 2
+    flat = [p for batch in batches for p in batch]
+    assert sorted(flat) == sorted(p for p in synth_folder.rglob("*") if p.is_file())
+    assert len(flat) == len(set(flat))
+    assert all(any(_is_query_log_csv(p) for p in batch) for batch in batches)

@@ -261,9 +261,7 @@ class Appender:
         content = list(both.columns)
         if name != "identifiers":
             content = [c for c in content if c not in PROVENANCE]
-        key = both[content].astype("string").fillna("\x00")
-        keep = ~key.duplicated(keep="first")
-        return both[keep.to_numpy()].reset_index(drop=True), before
+        return both[_first_of_equal(both, content)].reset_index(drop=True), before
 
     def _finish_ledger(self) -> None:
         if not self.ledger:
@@ -277,6 +275,32 @@ class Appender:
         self.manifest.schemas["ledger"] = (schema if old is None else old.merge(schema)).to_json()
         self._write_part("ledger", to_arrow(frame, schema))
         self._count(self.new_rows, "ledger", len(frame))
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.astype("string").fillna("\x00")
+
+
+def _first_of_equal(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Return a mask keeping the first of each group of rows equal in ``columns``.
+
+    Rows are hashed one column at a time (a roster of millions of rows is
+    never copied whole as text); only rows whose hash repeats are compared
+    exactly.
+    """
+    hashes = np.zeros(len(frame), dtype=np.uint64)
+    for column in columns:
+        column_hash = pd.util.hash_pandas_object(_text(frame[column]), index=False)
+        with np.errstate(over="ignore"):
+            hashes *= np.uint64(1_000_003)
+            hashes += column_hash.to_numpy(dtype=np.uint64)
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    keep = np.ones(len(frame), dtype=bool)
+    if candidates.any():
+        subset = frame.loc[candidates, columns]
+        exact = pd.DataFrame({c: _text(subset[c]) for c in columns}).duplicated(keep="first")
+        keep[np.flatnonzero(candidates)[exact.to_numpy()]] = False
+    return keep
 
 
 def _row_key(frame: pd.DataFrame, kind: str | pd.Series) -> pd.Series:

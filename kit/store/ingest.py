@@ -224,28 +224,45 @@ def _is_query_log_csv(path: Path) -> bool:
 
 
 def _batches(data_dir: Path, batch_bytes: int) -> list[list[Path]]:
-    """Group the folder's files into batches of about ``batch_bytes``.
+    """Group the folder's files, in path order, into batches of about ``batch_bytes``.
 
-    Query-log CSV files (recognised from their header row) are spread over
-    the batches in path order; every other file (the small kinds, XLSX) goes
-    in the first batch, so each batch holds a query log, as
-    :func:`kit.load.load_folder` requires.
+    :func:`kit.load.load_folder` requires a query log in every folder, so a
+    batch without a query-log CSV (recognised from its header row) takes one
+    from a batch that has several, or else joins the next batch (the last
+    one joins the batch before it).
     """
     files = _data_files(data_dir)
     if sum(p.stat().st_size for p in files) <= batch_bytes:
         return [files] if files else []
-    logs = [p for p in files if _is_query_log_csv(p)]
-    chosen = set(logs)
-    first = [p for p in files if p not in chosen]
-    batches: list[list[Path]] = [first]
-    size = sum(p.stat().st_size for p in first)
-    for number, path in enumerate(logs):
-        if size >= batch_bytes and number > 0:
+    batches: list[list[Path]] = [[]]
+    size = 0
+    for path in files:
+        if size >= batch_bytes:
             batches.append([])
             size = 0
         batches[-1].append(path)
         size += path.stat().st_size
-    return [b for b in batches if b]
+    is_log = {p: _is_query_log_csv(p) for p in files}
+    out: list[list[Path]] = []
+    carry: list[Path] = []
+    for batch in batches:
+        batch = carry + batch
+        carry = []
+        if not any(is_log[p] for p in batch):
+            donor = next((b for b in batches if sum(is_log[p] for p in b) >= 2), None)
+            if donor is None:
+                carry = batch  # joins the next batch (or the last one)
+                continue
+            log = next(p for p in reversed(donor) if is_log[p])
+            donor.remove(log)
+            batch.append(log)
+        out.append(batch)
+    if carry:
+        if out:
+            out[-1].extend(carry)
+        else:
+            out.append(carry)
+    return out
 
 
 def _stage(data_dir: Path, files: list[Path], staging: Path) -> Path:
