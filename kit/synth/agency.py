@@ -280,8 +280,6 @@ def _relations(officers: pd.DataFrame, rng: np.random.Generator, salt: int) -> p
         officer_col.append(chosen)
         relation_col.append(np.full(len(chosen), relation, dtype=object))
         slot_col.append(np.full(len(chosen), slot))
-    # Every officer has at least one ex-spouse candidate for case 6 scenarios is
-    # not required; the scenario adds its own rows.
     off = np.concatenate(officer_col)
     rel = np.concatenate(relation_col)
     slots = np.concatenate(slot_col)

@@ -18,11 +18,9 @@ import pandas as pd
 
 from kit.synth import idgen
 from kit.synth.agency import PLANTED_BASE, Agency, rng_for
-from kit.synth.duty import FIELD_DUTIES
-from kit.synth.records import LOOKUP_COLUMNS, Counters, Records
+from kit.synth.records import Counters, Records
 
 STATION_DUTIES = frozenset({"值班", "備勤", "內勤", "刑案偵查", "專案勤務"})
-PLANTED_FIELDS = ("time", "user", "actual_user", "operation", "conditions", "purpose")
 
 
 class Story:
@@ -465,4 +463,4 @@ class Story:
         return frame
 
 
-__all__ = ["FIELD_DUTIES", "LOOKUP_COLUMNS", "PLANTED_FIELDS", "STATION_DUTIES", "Story"]
+__all__ = ["STATION_DUTIES", "Story"]

@@ -20,7 +20,7 @@ from kit.synth.headers import KIND_COLUMNS, header_names
 from kit.synth.timefmt import format_times, naive_datetimes
 
 UNDECODABLE = "\ue000"
-"""Placeholder written as the user-defined cp950 code 0xFA40 (a 造字 character)."""
+"""Stand-in character, written as the user-defined cp950 code 0xFA40 (a 造字 character)."""
 XLSX_EPOCH = dt.datetime(2023, 1, 2, 9, 0, 0)
 """Fixed created/modified time of every workbook (byte-identical output)."""
 
