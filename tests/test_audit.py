@@ -345,3 +345,29 @@ def test_risk_stratum_never_skips_a_riskier_lookup(seed: int) -> None:
         if len(others):
             assert len(risk) == risk_quota
             assert risk["risk_tier"].min() >= others["risk_tier"].max()
+
+
+def test_hierarchy_from_units_kind_selects_descendants() -> None:
+    stations = {"西屯所": 4, "南屯所": 4, "北屯所": 4, "大雅所": 4}
+    officers = officers_frame(stations)
+    lookups = screen_lookups(officers, 10)
+    units = pd.DataFrame(
+        {
+            "unit": ["西屯所", "南屯所", "北屯所", "大雅所", "第三分局", "第四分局"],
+            "parent": [
+                "第三分局",
+                "第三分局",
+                "第四分局",
+                "第四分局",
+                "臺中市警察局",
+                "臺中市警察局",
+            ],
+        }
+    )
+    dataset = Dataset.from_frames(officers=officers, units=units)
+    third = monthly_sample(lookups, dataset, "2023-03", seed=0, parent_unit="第三分局")
+    assert set(third.units["unit"]) == {"西屯所", "南屯所"}
+    assert set(third.units["parent"]) == {"第三分局"}
+    whole = monthly_sample(lookups, dataset, "2023-03", seed=0, parent_unit="台中市警察局")
+    assert set(whole.units["unit"]) == set(stations)
+    assert int(whole.units["chosen"].sum()) == 1
