@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from kit.errors import StoreError
@@ -125,8 +126,6 @@ def test_ingest_stores_every_loaded_lookup(built, loaded) -> None:
 
 
 def test_query_log_files_are_sorted_by_user_then_time(store) -> None:
-    import pyarrow.parquet as pq
-
     for path in store.files("query_log"):
         frame = pq.read_table(path, columns=["user", "time"]).to_pandas()
         expected = frame.sort_values(["user", "time"]).reset_index(drop=True)
@@ -321,9 +320,20 @@ def test_batched_ingest_equals_single_batch(
     result = ingest(data_dir, tmp_path / "store", batch_bytes=1, workers=workers)
     assert result.new_rows["query_log"] == len(LOOKUPS)
     assert len(result.report.files) == 3
-    ds = load_dataset(open_store(tmp_path / "store"))
+    store = open_store(tmp_path / "store")
+    ds = load_dataset(store)
     pd.testing.assert_frame_equal(_sorted(ds.query_log), _sorted(loaded.query_log))
     assert not (tmp_path / "store" / ".staging").exists()
+    for dataset in ("query_log", "subjects"):
+        months = [p.split("/")[1] for p in store.manifest.parts[dataset]]
+        assert len(months) == len(set(months)) == 3, "one compacted file per month"
+    for path in store.files("query_log"):
+        frame = pq.read_table(path, columns=["user", "time"]).to_pandas()
+        pd.testing.assert_frame_equal(
+            frame, frame.sort_values(["user", "time"]).reset_index(drop=True)
+        )
+    on_disk = {p.relative_to(store.path).as_posix() for p in store.path.rglob("*.parquet")}
+    assert on_disk == store.manifest.referenced()
 
 
 def test_interrupted_ingest_leaves_store_intact(

@@ -28,6 +28,11 @@ SMALL_TABLES = (*[k for k in KINDS if k != "query_log"], "identifiers")
 QUERY_FIELDS = tuple(c.canonical for c in KINDS["query_log"].columns)
 """Fields compared to decide that a query-log row is already in the store (with ``lookup_id``)."""
 
+COMPACT_ORDER = {
+    "query_log": '"user", "time", source_file, source_line',
+    "subjects": "entity, value, lookup_id",
+}
+"""Sort order of a month's file: one officer's (one subject's) rows lie together."""
 PROXY_COLUMNS = ("actual_user", "user", "month", "time", "lookup_id")
 STORE_DUPLICATE_REASON = "duplicate of a lookup already in the store"
 
@@ -66,6 +71,7 @@ class Appender:
     small: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
     ledger: list[pd.DataFrame] = field(default_factory=list)
     batches: int = 0
+    touched: set[str] = field(default_factory=set)
 
     def _count(self, counter: dict[str, int], name: str, n: int) -> None:
         counter[name] = counter.get(name, 0) + int(n)
@@ -145,6 +151,7 @@ class Appender:
         table = table.take(order)
         for month, part in _month_slices(table):
             self._write_part("query_log", part, month)
+            self.touched.add(month)
         self.manifest.months = sorted(set(self.manifest.months) | set(months))
         self._count(self.new_rows, "query_log", table.num_rows)
         self._add_proxies(table)
@@ -243,7 +250,36 @@ class Appender:
             self.manifest.schemas[name] = schema.to_json()
             self.manifest.rows[name] = len(merged)
         self._finish_ledger()
-        return superseded
+        return superseded + self._compact("query_log") + self._compact("subjects")
+
+    def _compact(self, dataset: str) -> list[str]:
+        """Merge each month's parts into one sorted file; return the parts it replaces.
+
+        Every batch writes a part per month it touches, so a large ingest
+        leaves dozens of small files per month; a look-up would open each.
+        Only months this run wrote to are rewritten.
+        """
+        schema = self.manifest.schema(dataset)
+        if schema is None:
+            return []
+        order = COMPACT_ORDER[dataset]
+        replaced: list[str] = []
+        for month in sorted(self.touched):
+            wanted = f"month={month}"
+            parts = [p for p in self.manifest.parts[dataset] if p.split("/")[1] == wanted]
+            if len(parts) < 2:
+                continue
+            table = fetch(
+                self.con,
+                f"SELECT * EXCLUDE (month) FROM {_scan([str(self.root / p) for p in parts])} "
+                f"ORDER BY {order}",
+            )
+            relative = f"{dataset}/{wanted}/part-{self.run}-all.parquet"
+            write_parquet(conform(table, schema), self.root / relative)
+            kept = [p for p in self.manifest.parts[dataset] if p not in set(parts)]
+            self.manifest.parts[dataset] = [*kept, relative]
+            replaced += parts
+        return replaced
 
     def _merge_small(self, name: str, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Return the stored table with the new rows appended, de-duplicated, and its old length.
