@@ -230,3 +230,20 @@ def test_unit_filter_takes_the_stations_under_a_precinct() -> None:
     assert list(first.lookups["user"]) == ["TC001"]
     assert list(assess(data, units="第二分局").lookups["user"]) == ["TC003"]
     assert len(assess(data, units="第三分局").lookups) == 0
+
+
+def test_a_log_alone_is_assessed_and_every_record_rule_is_not_checked() -> None:
+    from kit.dataset import Dataset
+
+    log = pd.DataFrame(
+        {"time": ["2023-10-05 10:00"], "user": ["TC1"], "operation": ["車籍資料查詢"],
+         "conditions": ["車號=ABC-1234"], "purpose": ["舉發交通違規"]}
+    )  # fmt: skip
+    result = assess(Dataset.from_frames(query_log=log))
+    row = result.lookups.iloc[0]
+    assert row["flags"] == "" and not row["suspicious"]
+    assert {"OFF_DUTY", "FALSE_PURPOSE_TICKET", "AFTER_SEPARATION", "CONTACT_AFTER"} <= set(
+        row["not_checked"].split(";")
+    )
+    empty = assess(Dataset.from_frames())
+    assert len(empty.lookups) == 0 and tuple(empty.lookups.columns) == LOOKUP_COLUMNS

@@ -68,6 +68,15 @@ def text(series: pd.Series) -> pd.Series:
     return series.astype("str").fillna("") if len(series) else series.astype("str")
 
 
+def map_text(mapping: pd.Series, keys: pd.Series, default: str = "") -> pd.Series:
+    """Return ``mapping[key]`` for each key as text, ``default`` where missing."""
+    table = mapping[~mapping.index.duplicated()]
+    wanted = pd.Index(text(keys)) if pd.api.types.is_string_dtype(keys) else pd.Index(keys)
+    at = pd.Index(table.index).get_indexer(wanted)
+    values = np.append(text(table).to_numpy(dtype=object), default)
+    return pd.Series(values[at], index=keys.index, dtype="str")
+
+
 def refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     """Return ``kind:source_file:source_line`` references for the rows of ``frame``."""
     if len(frame) == 0:
@@ -150,7 +159,7 @@ class Context:
             "officer_units",
             self.officers.drop_duplicates("officer_id").set_index("officer_id")["unit"],
         )
-        return text(officer).map(units).fillna("").astype("str")
+        return map_text(units, officer)
 
     def unit_span_coverage(self, name: str, officer: pd.Series, days: np.ndarray) -> np.ndarray:
         """Whether each lookup's querier unit has records of a kind spanning its day.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kit.assess import records
-from kit.assess.context import HOUR, OFFSET, Context, refs, text
+from kit.assess.context import HOUR, OFFSET, Context, map_text, refs, text
 from kit.assess.explain import _hits
 from kit.assess.fmt import clock
 from kit.assess.registry import RuleResult, Severity, empty_hits, flag
@@ -26,7 +26,7 @@ def subject_values(ctx: Context, rows: np.ndarray) -> pd.Series:
     """Return each row's subject values, ``,``-separated (for reasons)."""
     sub = ctx.subjects[ctx.subjects["row"].isin(rows)]
     joined = sub.groupby("row")["value"].agg(",".join)
-    return pd.Series(rows).map(joined).fillna("(no identifier)").astype("str")
+    return map_text(joined, pd.Series(rows), "(no identifier)")
 
 
 @flag(
@@ -116,10 +116,9 @@ def _person_keys(ctx: Context) -> pd.DataFrame:
             "who": "the officer",
         }
     )
-    by_phone["ref"] = by_phone["officer"].map(
-        pd.Series(refs("officers", officers).to_numpy(), index=text(officers["officer_id"]))
-        .groupby(level=0)
-        .first()
+    by_phone["ref"] = map_text(
+        pd.Series(refs("officers", officers).to_numpy(), index=text(officers["officer_id"])),
+        by_phone["officer"],
     )
     relations = ctx.data.relations.reset_index(drop=True)
     rel = ctx.field_keys(relations, "identifier")
