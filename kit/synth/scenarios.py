@@ -270,15 +270,26 @@ def _background(s: Story) -> None:
         m = int(rng.integers(0, s.months))
         planned = s.bounds[m] + DAY * int(rng.integers(1, 20)) + 9 * HOUR
         team = [quiet[int(rng.integers(0, len(quiet)))] for _ in range(3)] if quiet else []
-        targets = s.fresh("person_id", 2)
+        targets = [f"身分證號={t}" for t in s.fresh("person_id", 2)]
+        executed = planned + DAY * int(rng.integers(1, 7)) + 11 * HOUR
+        if i == 0 and seized:
+            # Boundary of TIPOFF: an officer who knows the operation calls a
+            # target (not watch-listed) one minute before it is planned and
+            # one minute after it is executed; neither call is a tip-off.
+            insider = min(seized)
+            team.append(insider)
+            phone = s.fresh("phone")[0]
+            targets.append(f"電話={phone}")
+            for when in (planned - 60, executed + 60):
+                s.add_comm("op_target_outside_window", insider, when, phone, "發", "通話")
         sep = "；" if s.messy else ";"
         s.ops.append(
             {
                 "operation_no": f"OP{112 + m // 12}-{len(s.ops) + 1:04d}",
                 "name": ("擴大臨檢專案", "查緝毒品專案", "取締非法賭博專案")[i % 3],
                 "planned": planned,
-                "executed": planned + DAY * int(rng.integers(1, 7)) + 11 * HOUR,
-                "targets": sep.join(f"身分證號={t}" for t in targets),
+                "executed": executed,
+                "targets": sep.join(targets),
                 "officers": sep.join(dict.fromkeys(s.oid(o) for o in team)),
             }
         )
