@@ -371,3 +371,13 @@ def test_hierarchy_from_units_kind_selects_descendants() -> None:
     whole = monthly_sample(lookups, dataset, "2023-03", seed=0, parent_unit="台中市警察局")
     assert set(whole.units["unit"]) == set(stations)
     assert int(whole.units["chosen"].sum()) == 1
+
+
+def test_month_without_lookups_still_samples_officers() -> None:
+    lookups, dataset = agency({"第一分局甲派出所": 3})
+    sample = monthly_sample(lookups.iloc[:0], dataset, "2023-03", seed=0)
+    assert sample.size == 0 and sample.expected_size == 0
+    assert len(sample.officers_sampled) == 1
+    stats = monthly_statistics(lookups.iloc[:0], dataset, "2023-03")
+    assert int(stats["totals"]["lookups"].iloc[0]) == 0
+    assert stats["lookups_by_hour"]["lookups"].sum() == 0
