@@ -68,7 +68,11 @@ class Review:
     store
         The opened store.
     dataset
-        The period with context margins (every officer: rules compare peers).
+        What the views show: the lookups in scope (query log and subjects
+        restricted to them) with every other kind whole.
+    context
+        The period with context margins, every officer (the rules compare
+        peers); the assessment was made on it.
     assessment
         The assessment restricted to the lookups in scope.
     masker
@@ -88,6 +92,7 @@ class Review:
     officer: str | None = None
     ids: tuple[str, ...] = ()
     subject_keys: tuple[tuple[str, str], ...] = field(default=())
+    context: Any = None
 
     @property
     def target(self) -> str:
@@ -112,6 +117,20 @@ def _open_store(data: str | None, store: str | None) -> Any:
     if (data is None) == (store is None):
         raise ConfigError("give exactly one of data (a data folder) or store (a kit store)")
     return open_store(resolve_store(Path(store if store is not None else str(data))))
+
+
+def _in_scope(dataset: Any, lookups: pd.DataFrame) -> Any:
+    """Return the dataset with its query log and subjects restricted to these lookups.
+
+    The views then work on (and number pseudonyms over) the lookups in scope
+    only, not on the whole agency loaded as context for the rules.
+    """
+    wanted = lookups["lookup_id"]
+    return dataclasses.replace(
+        dataset,
+        query_log=dataset.query_log[dataset.query_log["lookup_id"].isin(wanted)],
+        subjects=dataset.subjects[dataset.subjects["lookup_id"].isin(wanted)],
+    )
 
 
 def _load(store: Any, start: str | None, end: str | None) -> Any:
@@ -159,7 +178,8 @@ def open_investigation(
     return Review(
         kind="investigation",
         store=opened,
-        dataset=dataset,
+        dataset=_in_scope(dataset, assessment.lookups),
+        context=dataset,
         assessment=assessment,
         masker=Masker(reveal=reveal),
         lang=lang,
@@ -216,7 +236,8 @@ def open_subject_review(
     return Review(
         kind="subject",
         store=opened,
-        dataset=dataset,
+        dataset=_in_scope(dataset, lookups),
+        context=dataset,
         assessment=restricted,
         masker=Masker(reveal=reveal, revealed=[value for _, value in keys]),
         lang=lang,
@@ -351,8 +372,10 @@ def review_graph(review: Review) -> nx.MultiDiGraph:
             start=review.start,
             end=review.end,
         )
+    # Who looked these subjects up reaches beyond the lookups found by their own
+    # identifiers (a plate that belongs to the person): the graph reads the context.
     return link_graph(
-        review.dataset,
+        review.context if review.context is not None else review.dataset,
         review.assessment,
         subjects=[f"{entity}:{value}" for entity, value in review.subject_keys],
         start=review.start,
