@@ -152,6 +152,10 @@ def run_notebook(
             cwd=str(cwd),
             start_timeout=START_TIMEOUT,
             execution_timeout=timeout,
+            # Papermill writes the notebook when the run ends, failed or not;
+            # rewriting it after every cell (several MB once plotly.js is in an
+            # output) only costs time.
+            request_save_on_cell_execute=False,
             config=config,
         )
     except pm.PapermillExecutionError as error:
