@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,7 @@ from kit.synth import generate
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Assessment, Path]:
     folder = Path(tmp_path_factory.mktemp("assess_synth")) / "agency"
-    with warnings.catch_warnings():
-        # the generator's own pandas deprecation warnings are not what this test checks
-        warnings.simplefilter("ignore")
-        key = generate(folder, seed=11, officers=15, months=2)
+    key = generate(folder, seed=11, officers=15, months=2)
     return key, assess(load_folder(folder)), folder
 
 
