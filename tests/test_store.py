@@ -421,3 +421,23 @@ def test_batches_cover_every_file_once_each_with_a_query_log(synth_folder: Path)
     assert sorted(flat) == sorted(p for p in synth_folder.rglob("*") if p.is_file())
     assert len(flat) == len(set(flat))
     assert all(any(_is_query_log_csv(p) for p in batch) for batch in batches)
+
+
+def test_compact_merges_parts_of_each_month(
+    data_dir: Path, tmp_path: Path, loaded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kit.store import compact
+    from kit.store.append import Appender
+
+    monkeypatch.setattr(Appender, "compact", lambda self: [])
+    ingest(data_dir, tmp_path / "store", batch_bytes=1, workers=1)
+    monkeypatch.undo()
+    before = open_store(tmp_path / "store")
+    assert len(before.manifest.parts["query_log"]) > 3
+    store = compact(tmp_path / "store")
+    months = [p.split("/")[1] for p in store.manifest.parts["query_log"]]
+    assert len(months) == len(set(months)) == 3
+    on_disk = {p.relative_to(store.path).as_posix() for p in store.path.rglob("*.parquet")}
+    assert on_disk == store.manifest.referenced()
+    pd.testing.assert_frame_equal(_sorted(load_dataset(store).query_log), _sorted(loaded.query_log))
+    assert len(lookups_by_subject(store, "ABC-1234")) == 4

@@ -7,7 +7,7 @@ fast queries (``lookups_by_officer``, ``lookups_by_subject``) and for
 
 from __future__ import annotations
 
-from kit.store.ingest import IngestResult, ingest
+from kit.store.ingest import IngestResult, compact, ingest
 from kit.store.layout import Store, open_store
 from kit.store.period import Period, parse_day
 from kit.store.query import load_dataset, lookups_by_officer, lookups_by_subject, subject_keys
@@ -16,6 +16,7 @@ __all__ = [
     "IngestResult",
     "Period",
     "Store",
+    "compact",
     "ingest",
     "load_dataset",
     "lookups_by_officer",

@@ -250,7 +250,11 @@ class Appender:
             self.manifest.schemas[name] = schema.to_json()
             self.manifest.rows[name] = len(merged)
         self._finish_ledger()
-        return superseded + self._compact("query_log") + self._compact("subjects")
+        return superseded + self.compact()
+
+    def compact(self) -> list[str]:
+        """Compact the touched months of the query log and subjects; return replaced parts."""
+        return self._compact("query_log") + self._compact("subjects")
 
     def _compact(self, dataset: str) -> list[str]:
         """Merge each month's parts into one sorted file; return the parts it replaces.

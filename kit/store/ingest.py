@@ -45,6 +45,7 @@ from kit.store.layout import (
     Store,
     atomic_write_bytes,
     new_run_id,
+    open_store,
     read_manifest,
     to_frame,
     write_manifest,
@@ -404,3 +405,40 @@ def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None
     )
     _write_outputs(Store(root, manifest), result)
     return result
+
+
+def compact(store_dir: str | Path) -> Store:
+    """Rewrite every month of the query log and subjects into one sorted file each.
+
+    :func:`ingest` already compacts the months it writes to; this is for a
+    store written by an older kit, or after many small ingests.
+
+    Parameters
+    ----------
+    store_dir
+        An existing store.
+
+    Returns
+    -------
+    Store
+        The store, reopened.
+
+    Raises
+    ------
+    StoreError
+        When the folder is not a store, or an ingest is running on it.
+
+    """
+    root = Path(store_dir).expanduser().resolve()
+    read_manifest(root)
+    with _ingest_lock(root):
+        manifest = read_manifest(root)
+        _remove_strays(root, manifest)
+        with Store(root, manifest).connect() as con:
+            appender = Appender(root, manifest, new_run_id(), con, "")
+            appender.touched.update(manifest.months)
+            replaced = appender.compact()
+        write_manifest(root, manifest)
+        for relative in replaced:
+            (root / relative).unlink(missing_ok=True)
+    return open_store(root)
