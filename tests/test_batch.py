@@ -113,3 +113,37 @@ def test_batch_isolates_failures_and_resumes(
     assert again.items[0].manifest_hash == result.items[0].manifest_hash
     assert verify(out / "03-subject").ok
     assert "01-officer-TC04521: skipped" in capsys.readouterr().err
+
+
+def test_a_kernel_that_fails_to_start_is_retried_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kit.batch as batch
+
+    request = load_request(_request(tmp_path, REQUEST))
+    calls: list[list[str]] = []
+    answers = iter([(batch.EXIT_KERNEL, "no kernel"), (0, "ab" * 32)])
+
+    def fake(command: list[str], *, timeout: float, cwd: Path) -> tuple[int | None, str]:
+        calls.append(command)
+        return next(answers)
+
+    monkeypatch.setattr(batch, "_run_process", fake)
+    item = request.items[0]
+    result = batch.ItemResult(item.name, item.kind, list(item.target), item.fingerprint(request))
+    done = batch._run_item(item, request, tmp_path / "s", tmp_path, result, timeout=5)
+    assert done.status == "done" and done.attempts == 2 and len(calls) == 2
+    assert done.manifest_hash == "ab" * 32
+
+
+def test_an_item_over_its_time_limit_is_stopped(tmp_path: Path) -> None:
+    import sys
+    import time
+
+    from kit.batch import _run_process
+
+    began = time.monotonic()
+    code, _ = _run_process(
+        [sys.executable, "-c", "import time; time.sleep(60)"], timeout=1, cwd=tmp_path
+    )
+    assert code is None and time.monotonic() - began < 30

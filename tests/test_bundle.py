@@ -262,3 +262,17 @@ def test_signature_round_trip_and_wrong_key(tmp_path: Path) -> None:
     assert wrong.signature_ok is False and not wrong.ok
     with pytest.raises(BundleError):
         sign_manifest(bundle, tmp_path / "k.pub")
+
+
+def test_a_missing_kernel_is_a_kernel_start_error(tmp_path: Path) -> None:
+    import nbformat
+
+    from kit.bundle.run import KernelStartError, run_notebook
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1")]
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    source = tmp_path / "in.ipynb"
+    nbformat.write(notebook, source)
+    with pytest.raises(KernelStartError):
+        run_notebook(source, tmp_path / "out.ipynb", {}, cwd=tmp_path, kernel_name="no-such-kernel")

@@ -258,8 +258,13 @@ def test_sample_investigation_bundle(sample_investigation: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sample_subject_bundle_in_english(sample_subject: Path) -> None:
+def test_sample_subject_bundle_in_english(
+    sample_subject: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     manifest = _check_layout(sample_subject)
+    _, subject = sample_targets(tmp_path_factory)
+    lookups = (sample_subject / "tables" / "lookups.csv").read_text(encoding="utf-8-sig")
+    assert subject in lookups  # the identifier the request names is shown in full
     assert manifest["kind"] == "subject"
     page = (sample_subject / "index.html").read_text(encoding="utf-8")
     assert "Subject access review" in page and "7. Method and limitations" in page
