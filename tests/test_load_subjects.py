@@ -85,3 +85,93 @@ def test_fast_path_never_disagrees(key: str, value: str) -> None:
 @pytest.mark.parametrize("value", ["A123456789", "A123456788", "AA00000009", "F912345675"])
 def test_vectorised_check_digits(value: str) -> None:
     assert ids_valid(pa.array([value])).tolist() == [person_id_valid(value)]
+
+
+def _row(r: object) -> tuple:
+    valid = r.id_valid  # type: ignore[attr-defined]
+    return (
+        r.entity,  # type: ignore[attr-defined]
+        r.value,  # type: ignore[attr-defined]
+        r.raw,  # type: ignore[attr-defined]
+        bool(r.keyed),  # type: ignore[attr-defined]
+        None if pd.isna(valid) else bool(valid),
+    )
+
+
+FREE = [
+    "受理陳情，核對 車號:RZB-4827",
+    "查詢 身分證號N227381713",
+    "行政調查：身分證號G183684698。",
+    "巡查巷裏治安死角",
+    "查詢 姓名王小明 A123456789",
+    "行政調查：身分證號 G183684698",
+    "幫我查 0912-345-678 謝",
+    "案號1120012345 查 A123456789",
+    "ＡＢＣ-1234 查",
+    "查詢 LINE abc",
+    "查 ABC-1234、A123456789",
+    "帳號：822-1234567890123 幫我看",
+    "電話 0912345678",
+    "車號ABC1234",
+    "１２３",
+    "",
+]
+
+
+def test_free_text_fast_path_matches_extract() -> None:
+    from kit.load.fastsubjects import fast_free_text
+
+    found, matched = fast_free_text(pa.array(FREE, type=pa.string()))
+    assert matched.sum() >= 6
+    for i, text in enumerate(FREE):
+        if matched[i]:
+            got = [
+                (
+                    r.entity,
+                    r.value,
+                    r.raw,
+                    bool(r.keyed),
+                    None if pd.isna(r.id_valid) else bool(r.id_valid),
+                )
+                for r in found[found["_code"] == i].itertuples()
+            ]
+            assert got == _slow(text), text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="查詢車號身分證號：:= ，ABCZ0123456789-王", max_size=20))
+def test_free_text_fast_path_never_disagrees(text: str) -> None:
+    from kit.load.fastsubjects import fast_free_text
+
+    found, matched = fast_free_text(pa.array([text], type=pa.string()))
+    if matched[0]:
+        got = [
+            (
+                r.entity,
+                r.value,
+                r.raw,
+                bool(r.keyed),
+                None if pd.isna(r.id_valid) else bool(r.id_valid),
+            )
+            for r in found.itertuples()
+        ]
+        assert got == _slow(text), text
+
+
+@pytest.mark.parametrize(
+    ("kind", "column"),
+    [
+        ("tickets", "plate"),
+        ("tickets", "person_id"),
+        ("relations", "identifier"),
+        ("cases", "parties"),
+    ],
+)
+def test_classify_many_matches_classify_value(kind: str, column: str) -> None:
+    from kit.load.entities import DEFAULT_ENTITY, classify_many, classify_value
+
+    default = DEFAULT_ENTITY.get((kind, column))
+    texts = [*SAMPLES, *FREE, "0422223333", "wang.88", "王小明", "12345678"]
+    assert classify_many(texts, default=default) == [
+        classify_value(t, default=default) for t in texts
+    ]

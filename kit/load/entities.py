@@ -18,15 +18,18 @@ Rules (DATA.md "Identifiers"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kit.identifiers import canonical, extract, person_id_valid
+from kit.load.fastsubjects import fast_extract
 from kit.normalise import TEXT_DTYPE, nfkc
 from kit.schema import Entity
 
-__all__ = ["DEFAULT_ENTITY", "classify_column", "classify_value"]
+__all__ = ["DEFAULT_ENTITY", "Classified", "classify_column", "classify_many", "classify_value"]
 
 DEFAULT_ENTITY: dict[tuple[str, str], Entity] = {
     ("officers", "person_id"): Entity.PERSON_ID,
@@ -94,6 +97,39 @@ def classify_value(
     return entity, value, valid, False
 
 
+Classified = tuple[Entity, str, bool | None, bool]
+
+
+def classify_many(
+    texts: Sequence[str], *, default: Entity | None = None, counterpart: bool = False
+) -> list[Classified]:
+    """Classify many distinct cells: the common shapes vectorised, the rest one by one.
+
+    Gives exactly :func:`classify_value` for each text (the vectorised shapes
+    are those :func:`kit.load.fastsubjects.fast_extract` handles, accepted
+    only where they cannot differ: keyed, or of the column's entity).
+    """
+    out: list[Classified | None] = [None] * len(texts)
+    if not counterpart and len(texts):
+        found, _ = fast_extract(pa.array(list(texts), type=pa.string()))
+        if len(found):
+            for code, entity, value, keyed, valid in zip(
+                found["_code"].to_numpy(),
+                found["entity"].to_numpy(),
+                found["value"].to_numpy(),
+                found["keyed"].to_numpy(dtype=bool),
+                found["id_valid"].astype(object).to_numpy(),
+                strict=True,
+            ):
+                if keyed or default is None or entity == default.value:
+                    id_valid = None if valid is None or valid is pd.NA else bool(valid)
+                    out[int(code)] = (Entity(entity), str(value), id_valid, bool(keyed))
+    return [
+        done if done is not None else classify_value(t, default=default, counterpart=counterpart)
+        for t, done in zip(texts, out, strict=True)
+    ]
+
+
 def classify_column(
     kind: str, column: str, raw: pd.Series, types: pd.Series | None = None
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -119,7 +155,7 @@ def classify_column(
     default = DEFAULT_ENTITY.get((kind, column))
     counterpart = (kind, column) == ("communications", "counterpart")
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    table = [classify_value(str(u), default=default, counterpart=counterpart) for u in uniques]
+    table = classify_many([str(u) for u in uniques], default=default, counterpart=counterpart)
     entity = np.array([t[0].value for t in table] + [np.nan], dtype=object)
     value = np.array([t[1] for t in table] + [np.nan], dtype=object)
     valid = np.array([t[2] for t in table] + [None], dtype=object)

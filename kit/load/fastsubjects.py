@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from kit.identifiers import LETTER_VALUES
 
-__all__ = ["FOUND_COLUMNS", "fast_extract", "ids_valid"]
+__all__ = ["FOUND_COLUMNS", "fast_extract", "fast_free_text", "ids_valid"]
 
 FOUND_COLUMNS = ["_code", "entity", "value", "raw", "keyed", "id_valid"]
 
@@ -36,6 +36,40 @@ _PATTERN = (
     r"|^(?P<uphone>09[0-9]{2}-?[0-9]{3}-?[0-9]{3})$"
     r"|^姓名[=:：](?P<name>[\x{4E00}-\x{9FFF}]+)(?:[;；\s]出生日期[=:：][0-9]{6,7})?$"
 )
+# Free text holding at most one identifier, the rest free of ASCII letters and
+# digits (so nothing else can be read as an identifier): keyed or unkeyed.
+_REST = "[^A-Za-z0-9]*"
+_FREE_SEP = "[=:：]?"
+_FREE_PATTERN = (
+    rf"^(?P<pre>{_REST}?)(?:"
+    rf"(?P<pk>{_PERSON_KEYS}){_FREE_SEP}(?P<pid>[A-Z][1289A-D][0-9]{{8}})"
+    rf"|(?P<lk>{_PLATE_KEYS}){_FREE_SEP}(?P<plate>[A-Z0-9]{{2,4}}-?[A-Z0-9]{{2,4}})"
+    rf"|(?P<ak>{_ACCOUNT_KEYS}){_FREE_SEP}(?P<acct>[0-9]+(?:-[0-9]+)*)"
+    rf"|(?P<tk>{_PHONE_KEYS}){_FREE_SEP}(?P<phone>0[0-9]*(?:-[0-9]+)*)"
+    r"|(?P<uid>[A-Z][1289A-D][0-9]{8})"
+    r"|(?P<uplate>[A-Z]{2,4}-[0-9]{2,4}|[0-9]{2,4}-[A-Z]{2,4}|[A-Z]{3}[0-9]{4})"
+    r"|(?P<uphone>09[0-9]{2}-?[0-9]{3}-?[0-9]{3})"
+    rf")(?P<post>{_REST})$"
+)
+_FREE_BRANCHES = (
+    ("pid", "pk", "person_id"),
+    ("uid", None, "person_id"),
+    ("plate", "lk", "plate"),
+    ("uplate", None, "plate"),
+    ("acct", "ak", "account"),
+    ("phone", "tk", "phone"),
+    ("uphone", None, "phone"),
+)
+# Any key spelling (Chinese ones: the free parts hold no ASCII letters).
+_ANY_KEY = "|".join(
+    sorted(
+        {
+            "身分證", "身份證", "統一證號", "居留證號", "統一編號", "統編", "車牌", "車號",
+            "帳號", "帳戶", "電話", "手機", "門號", "市話", "姓名", "案號", "出生日期", "生日",
+        }
+    )
+)  # fmt: skip
+
 _BRANCHES = (
     ("pid", "pk", "person_id"),
     ("plate", "lk", "plate"),
@@ -68,30 +102,11 @@ def ids_valid(values: pa.Array) -> np.ndarray:
     return np.asarray(total % 10 == 0)
 
 
-def fast_extract(uniques: pa.Array) -> tuple[pd.DataFrame, np.ndarray]:
-    """Extract the subjects of the distinct conditions that have a common shape.
-
-    Parameters
-    ----------
-    uniques
-        Distinct conditions as typed (Arrow strings; position = code).
-
-    Returns
-    -------
-    found : pandas.DataFrame
-        :data:`FOUND_COLUMNS`, one row per matched condition.
-    matched : numpy.ndarray
-        Boolean per condition: ``True`` when handled here.
-
-    """
-    n = len(uniques)
-    matched = np.zeros(n, dtype=bool)
-    if n == 0:
-        return pd.DataFrame(columns=FOUND_COLUMNS), matched
-    found = pc.extract_regex(uniques, pattern=_PATTERN)
-    valid = found.is_valid().to_numpy(zero_copy_only=False)
+def _found_frames(
+    found: pa.StructArray, valid: np.ndarray, branches: tuple, matched: np.ndarray
+) -> list[pd.DataFrame]:
     frames: list[pd.DataFrame] = []
-    for group, key, entity in _BRANCHES:
+    for group, key, entity in branches:
         field = pc.fill_null(found.field(group), "")
         hit = valid & ~matched & pc.not_equal(field, "").to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(hit)
@@ -124,6 +139,71 @@ def fast_extract(uniques: pa.Array) -> tuple[pd.DataFrame, np.ndarray]:
                 }
             )
         )
+    return frames
+
+
+def fast_free_text(texts: pa.Array) -> tuple[pd.DataFrame, np.ndarray]:
+    """Extract identifiers from the distinct free texts that have a simple shape.
+
+    Handled here: texts unchanged by NFKC that hold no key and no digit (no
+    identifier at all), and texts holding exactly one identifier (keyed or
+    not) with no other ASCII letter or digit and no other key around it.
+
+    Returns
+    -------
+    found : pandas.DataFrame
+        :data:`FOUND_COLUMNS`, one row per identifier found in a handled text.
+    matched : numpy.ndarray
+        Boolean per text: ``True`` when handled here.
+
+    """
+    n = len(texts)
+    matched = np.zeros(n, dtype=bool)
+    if n == 0:
+        return pd.DataFrame(columns=FOUND_COLUMNS), matched
+    texts = pc.fill_null(texts.cast(pa.string()), "")
+    norm = pc.utf8_normalize(texts, form="NFKC")
+    alnum = pc.match_substring_regex(norm, pattern="[A-Za-z0-9]").to_numpy(zero_copy_only=False)
+    has_key = pc.match_substring_regex(norm, pattern=_ANY_KEY).to_numpy(zero_copy_only=False)
+    matched |= ~alnum & ~has_key
+    found = pc.extract_regex(texts, pattern=_FREE_PATTERN)
+    valid = found.is_valid().to_numpy(zero_copy_only=False)
+    if valid.any():
+        pre = pc.fill_null(found.field("pre"), "")
+        post = pc.fill_null(found.field("post"), "")
+        around = pc.utf8_normalize(pc.binary_join_element_wise(pre, post, " "), form="NFKC")
+        valid &= ~pc.match_substring_regex(around, pattern=f"[A-Za-z0-9]|{_ANY_KEY}").to_numpy(
+            zero_copy_only=False
+        )
+    frames = _found_frames(found, valid, _FREE_BRANCHES, matched)
+    if not frames:
+        return pd.DataFrame(columns=FOUND_COLUMNS), matched
+    return pd.concat(frames, ignore_index=True), matched
+
+
+def fast_extract(uniques: pa.Array) -> tuple[pd.DataFrame, np.ndarray]:
+    """Extract the subjects of the distinct conditions that have a common shape.
+
+    Parameters
+    ----------
+    uniques
+        Distinct conditions as typed (Arrow strings; position = code).
+
+    Returns
+    -------
+    found : pandas.DataFrame
+        :data:`FOUND_COLUMNS`, one row per matched condition.
+    matched : numpy.ndarray
+        Boolean per condition: ``True`` when handled here.
+
+    """
+    n = len(uniques)
+    matched = np.zeros(n, dtype=bool)
+    if n == 0:
+        return pd.DataFrame(columns=FOUND_COLUMNS), matched
+    found = pc.extract_regex(uniques.cast(pa.string()), pattern=_PATTERN)
+    valid = found.is_valid().to_numpy(zero_copy_only=False)
+    frames = _found_frames(found, valid, _BRANCHES, matched)
     if not frames:
         return pd.DataFrame(columns=FOUND_COLUMNS), matched
     return pd.concat(frames, ignore_index=True), matched

@@ -14,7 +14,7 @@ their rows by provenance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 
 from kit.identifiers import extract
 from kit.load.complete import empty_ledger
-from kit.load.entities import DEFAULT_ENTITY, classify_value
-from kit.load.fastsubjects import FOUND_COLUMNS, fast_extract
+from kit.load.entities import DEFAULT_ENTITY, Classified, classify_many
+from kit.load.fastsubjects import FOUND_COLUMNS, fast_extract, fast_free_text
 from kit.normalise import TEXT_DTYPE, contiguous
 from kit.schema import IDENTIFIER_COLUMNS, KINDS, SUBJECT_COLUMNS, Entity
 
@@ -36,9 +36,6 @@ LIST_IDENTIFIER_FIELDS: tuple[tuple[str, str], ...] = (
     ("officers", "phone"),
 )
 """List columns whose items are identifiers."""
-
-Classified = tuple[Entity, str, bool | None, bool]
-Classifier = Callable[[str, Entity | None, bool], Classified]
 
 _INVALID_REASON = "person ID with an invalid check digit"
 
@@ -160,14 +157,6 @@ def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
     """
     parts: list[pd.DataFrame] = []
-    cache: dict[tuple[str, Entity | None, bool], Classified] = {}
-
-    def classify(text: str, default: Entity | None, counterpart: bool) -> Classified:
-        key = (text, default, counterpart)
-        if key not in cache:
-            cache[key] = classify_value(text, default=default, counterpart=counterpart)
-        return cache[key]
-
     for kind_name, frame in frames.items():
         if kind_name == "query_log" or len(frame) == 0:
             continue
@@ -175,9 +164,9 @@ def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         for col in kind.columns:
             name = col.canonical
             if col.identifier:
-                parts.append(_single(kind_name, name, frame, classify))
+                parts.append(_single(kind_name, name, frame))
             elif (kind_name, name) in LIST_IDENTIFIER_FIELDS:
-                parts.append(_listed(kind_name, name, frame, classify))
+                parts.append(_listed(kind_name, name, frame))
             elif col.keep_raw:
                 parts.append(_free_text(kind_name, name, frame))
     parts = [p for p in parts if len(p)]
@@ -186,11 +175,22 @@ def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return _typed(pd.concat(parts, ignore_index=True), IDENTIFIER_COLUMNS)
 
 
-def _single(kind: str, name: str, frame: pd.DataFrame, classify: Classifier) -> pd.DataFrame:
+def _classified(
+    texts: pd.Series, default: Entity | None, counterpart: bool
+) -> tuple[np.ndarray, list[Classified]]:
+    """Classify the distinct texts once; return (code per text, result per code)."""
+    codes, uniques = pd.factorize(texts.astype(str), use_na_sentinel=True)
+    table = classify_many([str(u) for u in uniques], default=default, counterpart=counterpart)
+    return codes, table
+
+
+def _single(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     present = frame[frame[f"{name}_raw"].notna()]
     default = DEFAULT_ENTITY.get((kind, name))
     counterpart = (kind, name) == ("communications", "counterpart")
-    keyed = [classify(str(t), default, counterpart)[3] for t in present[f"{name}_raw"]]
+    codes, table = _classified(present[f"{name}_raw"], default, counterpart)
+    keyed = np.array([t[3] for t in table], dtype=bool)
+    valid = np.array([t[2] for t in table], dtype=object)
     return pd.DataFrame(
         {
             "kind": kind,
@@ -200,47 +200,71 @@ def _single(kind: str, name: str, frame: pd.DataFrame, classify: Classifier) -> 
             "entity": present[f"{name}_entity"].to_numpy(),
             "value": present[name].to_numpy(),
             "raw": present[f"{name}_raw"].to_numpy(),
-            "keyed": keyed,
-            "id_valid": [
-                None if e != Entity.PERSON_ID.value else classify(str(t), default, counterpart)[2]
-                for e, t in zip(present[f"{name}_entity"], present[f"{name}_raw"], strict=True)
-            ],
+            "keyed": keyed[codes] if len(table) else np.zeros(0, dtype=bool),
+            "id_valid": valid[codes] if len(table) else np.zeros(0, dtype=object),
         }
     )
 
 
-def _listed(kind: str, name: str, frame: pd.DataFrame, classify: Classifier) -> pd.DataFrame:
+def _listed(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     exploded = frame[[name, "source_file", "source_line"]].explode(name)
     exploded = exploded[exploded[name].notna()]
     default = DEFAULT_ENTITY.get((kind, name))
-    rows = [classify(str(item), default, False) for item in exploded[name]]
+    codes, table = _classified(exploded[name], default, False)
+    pick = (lambda i: np.array([t[i] for t in table], dtype=object)[codes]) if table else None
     return pd.DataFrame(
         {
             "kind": kind,
             "field": name,
             "source_file": exploded["source_file"].to_numpy(),
             "source_line": exploded["source_line"].to_numpy(),
-            "entity": [r[0].value for r in rows],
-            "value": [r[1] for r in rows],
+            "entity": [e.value for e in pick(0)] if pick else [],
+            "value": pick(1) if pick else [],
             "raw": exploded[name].astype(str).to_numpy(),
-            "keyed": [r[3] for r in rows],
-            "id_valid": [r[2] for r in rows],
+            "keyed": pick(3).astype(bool) if pick else [],
+            "id_valid": pick(2) if pick else [],
         }
     )
 
 
 def _free_text(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     present = frame[frame[f"{name}_raw"].notna()]
-    rows = [
-        (f_, line, f.entity.value, f.value, f.raw, f.keyed, f.id_valid)
-        for f_, line, text in zip(
-            present["source_file"], present["source_line"], present[f"{name}_raw"], strict=True
-        )
-        for f in extract(str(text))
+    codes, uniques = pd.factorize(present[f"{name}_raw"].astype(str), use_na_sentinel=True)
+    unique_text = pa.array([str(u) for u in uniques], type=pa.string())
+    fast, matched = fast_free_text(unique_text)
+    slow_rows = [
+        (int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid)
+        for code in np.flatnonzero(~matched)
+        for f in extract(str(uniques[int(code)]))
     ]
+    slow = pd.DataFrame(slow_rows, columns=FOUND_COLUMNS)
+    found = pd.concat([df for df in (fast, slow) if len(df)] or [slow], ignore_index=True)
+    found = found.sort_values("_code", kind="stable").reset_index(drop=True)
+    rows, picks = _expand(codes, found["_code"].to_numpy(dtype=np.int64), len(uniques))
     out = pd.DataFrame(
-        rows, columns=["source_file", "source_line", "entity", "value", "raw", "keyed", "id_valid"]
+        {
+            "source_file": present["source_file"].to_numpy()[rows],
+            "source_line": present["source_line"].to_numpy()[rows],
+            **{c: found[c].to_numpy()[picks] for c in ("entity", "value", "raw", "keyed")},
+            "id_valid": found["id_valid"].astype(object).to_numpy()[picks],
+        }
     )
     out.insert(0, "field", name)
     out.insert(0, "kind", kind)
     return out
+
+
+def _expand(
+    codes: np.ndarray, found_codes: np.ndarray, n_codes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows repeated once per find of their code, and the find each repetition takes.
+
+    ``found_codes`` must be sorted. Returns (row index, find index) arrays.
+    """
+    per_code = np.bincount(found_codes, minlength=n_codes)
+    first_of_code = np.concatenate([[0], np.cumsum(per_code)[:-1]]).astype(np.int64)
+    safe = np.where(codes < 0, 0, codes)
+    per_row = np.where(codes < 0, 0, per_code[safe])
+    rows = np.repeat(np.arange(len(codes)), per_row)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    return rows, first_of_code[safe[rows]] + within
