@@ -99,7 +99,7 @@ def _case4(s: Story, month: int, roster: pd.DataFrame, plan: dict[str, Any]) -> 
         if batch < 3:
             people[0], names[0] = repeat, repeat_name
         t = _start_in(s, seg, size * 300 + 1500)
-        roc = 112 + (t - s.bounds[0]) // (366 * DAY)
+        roc = s.roc_year(t)
         fake = f"{roc}9{int(rng.integers(100_000, 999_999))}"
         rows = []
         for _i, person in enumerate(people):

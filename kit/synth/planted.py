@@ -156,6 +156,11 @@ class Story:
             ends[officer] = end
         return ends
 
+    @staticmethod
+    def roc_year(t: int) -> int:
+        """Return the ROC year (民國) of a local time."""
+        return int(np.datetime64(int(t), "s").astype("datetime64[Y]").astype(int)) + 1970 - 1911
+
     def month_of(self, t: int) -> int:
         """Return the month index of a time."""
         return int(np.searchsorted(np.array(self.bounds), t, side="right") - 1)

@@ -200,7 +200,7 @@ def plan_scenarios(s: Story) -> None:
         sep = "；" if s.messy else ";"
         s.ops.append(
             {
-                "operation_no": f"OP{112 + m // 12}-{len(s.ops) + 1:04d}",
+                "operation_no": f"OP{s.roc_year(planned)}-{len(s.ops) + 1:04d}",
                 "name": op_name,
                 "planned": planned,
                 "executed": executed,
@@ -285,7 +285,7 @@ def _background(s: Story) -> None:
         sep = "；" if s.messy else ";"
         s.ops.append(
             {
-                "operation_no": f"OP{112 + m // 12}-{len(s.ops) + 1:04d}",
+                "operation_no": f"OP{s.roc_year(planned)}-{len(s.ops) + 1:04d}",
                 "name": ("擴大臨檢專案", "查緝毒品專案", "取締非法賭博專案")[i % 3],
                 "planned": planned,
                 "executed": executed,
