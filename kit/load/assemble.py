@@ -43,8 +43,8 @@ class Assembled:
     """Warning rows added here (invalid IDs in conditions), by source_file."""
 
 
-def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
-    """One text key per row joining every compared field (missing as NUL)."""
+def _key_codes(kind_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """One integer code column per compared field (equal values, equal codes; missing: -1)."""
     kind = KINDS[kind_name]
     if kind_name == "query_log":
         names = ["lookup_id", "unit", "result", "device", "case_no"]
@@ -52,16 +52,26 @@ def _key(kind_name: str, frame: pd.DataFrame) -> pa.Array:
         names = [c.canonical for c in kind.columns]
         if kind_name == "duty_roster":
             names.append("form")
-    parts: list[pa.Array] = []
+    codes: dict[str, np.ndarray] = {}
     for name in names:
-        arr = pa.array(frame[name].array, from_pandas=True)
-        arr = contiguous(arr)
+        arr = contiguous(pa.array(frame[name].array, from_pandas=True))
         if pa.types.is_list(arr.type):
             arr = pc.binary_join(arr, "\x1e")
-        elif not pa.types.is_string(arr.type):
-            arr = pc.cast(arr, pa.string())
-        parts.append(pc.fill_null(arr, "\x00"))
-    return pc.binary_join_element_wise(*parts, "\x1f")
+        if pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type):
+            ints = (
+                pc.cast(arr, pa.int64())
+                if pa.types.is_timestamp(arr.type)
+                else arr.cast(pa.int32()).cast(pa.int64())
+            )
+            codes[name] = np.asarray(
+                pc.fill_null(ints, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False)
+            )
+        else:
+            indices = pc.dictionary_encode(arr).indices
+            codes[name] = np.asarray(
+                pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+            )
+    return pd.DataFrame(codes)
 
 
 def _ids_unique(query_log: pd.DataFrame) -> bool:
@@ -85,11 +95,10 @@ def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     if kind_name == "query_log" and _ids_unique(frame):
         # lookup_id hashes most compared fields: all distinct means no duplicates.
         return frame, empty_ledger()
-    key = _key(kind_name, frame)
-    encoded = pc.dictionary_encode(key)
-    if len(encoded.dictionary) == len(key):
+    key = _key_codes(kind_name, frame)
+    if not key.duplicated().any():
         return frame, empty_ledger()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
     _, first_index = np.unique(codes, return_index=True)
     first_of_row = first_index[codes]
     dup = first_of_row != np.arange(len(codes))
