@@ -341,7 +341,10 @@ def ingest(
         Load at most about this many bytes of files at once (memory bound).
     workers
         Processes loading batches in parallel when the folder needs more than
-        one batch (default: up to 2, the cores permitting; 1 loads in this process).
+        one batch (default: up to 2, the cores permitting; 1 loads in this
+        process). The workers are spawned, so a script that calls ``ingest``
+        must guard its entry point with ``if __name__ == "__main__":``
+        (the ``kit`` command and notebooks need nothing).
 
     Returns
     -------
