@@ -32,7 +32,17 @@ from kit.assess.config import Config
 from kit.identifiers import canonical
 from kit.schema import Entity
 
-__all__ = ["DAY", "HOUR", "MINUTE", "Context", "KeyMap", "build_context", "local_day", "to_us"]
+__all__ = [
+    "DAY",
+    "HOUR",
+    "MINUTE",
+    "Context",
+    "KeyMap",
+    "build_context",
+    "join_lists",
+    "local_day",
+    "to_us",
+]
 
 US = 1_000_000
 MINUTE = 60 * US
@@ -86,6 +96,20 @@ def refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     prefix = pa.scalar(kind, type=pa.large_string())
     sep = pa.scalar(":", type=pa.large_string())
     joined = pc.binary_join_element_wise(prefix, files, lines, sep)
+    return pd.Series(joined.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str")
+
+
+def join_lists(groups: np.ndarray, values: pd.Series, n: int, sep: str = ";") -> pd.Series:
+    """Join ``values`` per group position (``groups`` sorted ascending, in ``0..n-1``) with Arrow.
+
+    Returns one string per position (empty where a position has no value);
+    no Python loop over the groups.
+    """
+    counts = np.bincount(np.asarray(groups, dtype=np.int64), minlength=n)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
+    items = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+    lists = pa.LargeListArray.from_arrays(offsets, items)
+    joined = pc.binary_join(lists, pa.scalar(sep, type=pa.large_string()))
     return pd.Series(joined.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str")
 
 

@@ -35,7 +35,7 @@ from kit.assess import comms as _comms  # noqa: F401
 
 # isort: on
 from kit.assess.config import Config, load_config
-from kit.assess.context import Context, build_context, text
+from kit.assess.context import Context, build_context, join_lists, text
 from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity
 from kit.errors import ConfigError
 from kit.schema import KINDS
@@ -134,15 +134,11 @@ def _run(rule: Rule, ctx: Context) -> RuleResult:
     return rule.function(ctx, **params)
 
 
-def _join_unique(values: pd.Series) -> str:
-    return ";".join(dict.fromkeys(";".join(values).split(";")))
-
-
 def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
-    """One row per (row, code): references joined (distinct, in order), first reason kept.
+    """One row per (row, code): distinct references joined, first reason kept.
 
-    Rows stay in rule order; only the few (lookup, code) pairs with several
-    findings are grouped.
+    Rows stay in rule order; the (lookup, code) pairs with several findings
+    are joined with Arrow, without a Python loop over groups.
     """
     order = {code: i for i, code in enumerate(REGISTRY)}
     key = hits["row"].to_numpy(dtype=np.int64) * 64 + hits["code"].map(order).to_numpy(
@@ -152,18 +148,13 @@ def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
     multi = counts[inverse] > 1
     if not multi.any():
         return hits
-    many = (
-        hits[multi]
-        .groupby(key[multi], sort=True)
-        .agg(
-            row=("row", "first"),
-            code=("code", "first"),
-            kind=("kind", "first"),
-            rests_on=("rests_on", _join_unique),
-            reason=("reason", "first"),
-        )
-    )
-    return pd.concat([hits[~multi], many.reset_index(drop=True)], ignore_index=True)
+    many = hits[multi].assign(_key=key[multi])
+    firsts = many.drop_duplicates("_key").sort_values("_key", kind="stable")
+    refs = many.drop_duplicates(["_key", "rests_on"]).sort_values("_key", kind="stable")
+    group = np.searchsorted(firsts["_key"].to_numpy(), refs["_key"].to_numpy())
+    joined = join_lists(group, refs["rests_on"], len(firsts))
+    firsts = firsts.drop(columns="_key").reset_index(drop=True).assign(rests_on=joined)
+    return pd.concat([hits[~multi], firsts], ignore_index=True)
 
 
 def _codes_text(bits: np.ndarray, codes: list[str]) -> np.ndarray:
@@ -326,16 +317,12 @@ def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
     sub = ctx.subjects
     pos = np.full(ctx.n, -1, dtype=np.int64)
     pos[rows] = np.arange(len(rows))
-    sub = sub[pos[sub["row"].to_numpy()] >= 0]
-    pair = sub["entity"] + ":" + sub["value"]
-    many = sub["row"].duplicated(keep=False).to_numpy()
-    result = np.full(len(rows), "", dtype=object)
-    one = sub[~many]
-    result[pos[one["row"].to_numpy()]] = pair[~many].to_numpy()
-    if many.any():
-        joined = pair[many].groupby(sub["row"][many], sort=False).agg(";".join)
-        result[pos[joined.index.to_numpy()]] = joined.to_numpy()
-    return pd.Series(result, dtype="str")
+    at = pos[sub["row"].to_numpy()]
+    keep = at >= 0
+    sub = sub[keep]
+    order = np.argsort(at[keep], kind="stable")
+    pair = (sub["entity"] + ":" + sub["value"]).iloc[order]
+    return join_lists(at[keep][order], pair, len(rows))
 
 
 def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kit.assess.context import MINUTE, Context
+from kit.assess.context import MINUTE, Context, join_lists
 from kit.assess.explain import _hits
 from kit.assess.fmt import day_text
 from kit.assess.joins import window_pairs
@@ -22,10 +22,11 @@ _MAX_REFS = 20
 
 def _join_refs(ctx: Context, pairs: pd.DataFrame, row: str, other: str) -> pd.Series:
     """Return, per ``row``, the references of up to 20 ``other`` rows, ``;``-joined."""
-    uniq = pairs[[row, other]].drop_duplicates()
-    uniq = uniq[uniq.groupby(row).cumcount() < _MAX_REFS]
-    ref = ctx.lookup_refs(uniq[other].to_numpy())
-    return pd.Series(ref.to_numpy(), index=uniq[row].to_numpy()).groupby(level=0).agg(";".join)
+    uniq = pairs[[row, other]].drop_duplicates().sort_values([row, other], kind="stable")
+    uniq = uniq[(uniq.groupby(row).cumcount() < _MAX_REFS).to_numpy()]
+    rows_u, group = np.unique(uniq[row].to_numpy(), return_inverse=True)
+    joined = join_lists(group, ctx.lookup_refs(uniq[other].to_numpy()), len(rows_u))
+    return pd.Series(joined.to_numpy(), index=rows_u, dtype="str")
 
 
 @flag(
