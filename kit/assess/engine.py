@@ -84,6 +84,8 @@ class Assessment:
         rules) were checked and how many could not be for want of records.
     config
         The configuration used.
+    record_counts
+        Rows of each kind the assessment read as context (kind → count).
 
     """
 
