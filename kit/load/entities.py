@@ -98,6 +98,7 @@ def classify_value(
 
 
 Classified = tuple[Entity, str, bool | None, bool]
+_ENTITIES = {e.value: e for e in Entity}
 
 
 def classify_many(
@@ -123,7 +124,7 @@ def classify_many(
             ):
                 if keyed or default is None or entity == default.value:
                     id_valid = None if valid is None or valid is pd.NA else bool(valid)
-                    out[int(code)] = (Entity(entity), str(value), id_valid, bool(keyed))
+                    out[int(code)] = (_ENTITIES[entity], str(value), id_valid, bool(keyed))
     return [
         done if done is not None else classify_value(t, default=default, counterpart=counterpart)
         for t, done in zip(texts, out, strict=True)
