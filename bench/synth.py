@@ -85,6 +85,12 @@ def machine() -> str:
     return f"{os.cpu_count()} cores (nproc), {model}, Python {python}, load average {load:.1f}"
 
 
+def per_cpu(result: dict[str, float]) -> str:
+    """Lookups per CPU-second, or empty when the CPU time was not recorded."""
+    cpu = result.get("cpu_seconds")
+    return format(round(result["lookups"] / cpu), ",") if cpu else ""
+
+
 def write_section(results: list[dict[str, float]], note: str) -> None:
     """Replace this benchmark's section of bench/RESULTS.md (other sections untouched)."""
     lines = [
@@ -101,7 +107,7 @@ def write_section(results: list[dict[str, float]], note: str) -> None:
         lines.append(
             f"| {r['officers']} | {r['months']} | {r['lookups']:,} | {r['seconds']} | "
             f"{r.get('cpu_seconds', '')} | {r['rows_per_second']:,} | "
-            f"{round(r['lookups'] / r['cpu_seconds']) if r.get('cpu_seconds') else ''} | "
+            f"{per_cpu(r)} | "
             f"{r['peak_mib']} | {r['output_mib']} | {r.get('load', '')} |"
         )
     lines += ["", note, ""]
