@@ -91,3 +91,15 @@ def test_store_gives_the_same_result_for_a_one_week_range(
     assert len(merged) == len(week.lookups)
     for col in cols[1:]:
         assert (merged[col] == merged[col + "_all"]).all(), col
+
+
+def test_planted_communications_carry_exactly_their_expected_flags(generated: tuple) -> None:
+    key, assessment, _ = generated
+    comms = assessment.communications
+    own = {"TIPOFF", "WATCHLIST_CONTACT"}
+    assert key["planted_communications"]
+    for entry in key["planted_communications"]:
+        when = pd.Timestamp(entry["time"])
+        hit = comms[(comms["officer_id"] == entry["officer_id"]) & (comms["time"] == when)]
+        got = set(";".join(hit["flags"]).split(";")) & own
+        assert got == set(entry["expected_flags"]) & own, entry["scenario"]
