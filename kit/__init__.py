@@ -15,12 +15,6 @@ from importlib import import_module as _import_module
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-# ``kit.assess`` is both a sub-package and the function notebooks call. A
-# sub-package import rebinds the package attribute to the module the first
-# time only, so binding the function here, after importing the sub-package,
-# makes ``kit.assess(...)`` the function whatever is imported later.
-from kit.assess import assess
-
 __version__ = "0.1.0"
 
 _API: dict[str, str] = {
@@ -36,7 +30,8 @@ _API: dict[str, str] = {
     "canonical": "kit.identifiers",
     "extract": "kit.identifiers",
     "person_id_valid": "kit.identifiers",
-    # assess
+    # assess (kit.assess is also the sub-package, made callable there)
+    "assess": "kit.assess",
     "screen": "kit.assess",
     "Assessment": "kit.assess",
     # views
@@ -129,7 +124,7 @@ __all__ = [
 """The public API (a test checks it against the lazy table above)."""
 
 if _TYPE_CHECKING:
-    from kit.assess import Assessment, screen
+    from kit.assess import Assessment, assess, screen
     from kit.audit import (
         audit_worksheet,
         monthly_sample,

@@ -1,4 +1,14 @@
-"""Detection: explain every lookup, flag the rest, screen a whole agency (DOMAIN.md)."""
+"""Detection: explain every lookup, flag the rest, screen a whole agency (DOMAIN.md).
+
+``kit.assess`` is both this sub-package and the function notebooks call
+(``kit.assess(store, start, end)``). Python binds a sub-package to its
+parent's attribute when it is first imported, which would hide the function,
+so this module is made callable: calling it calls :func:`assess`.
+"""
+
+import sys
+import types
+from typing import Any
 
 from kit.assess.config import Config, load_config
 from kit.assess.engine import Assessment, assess
@@ -16,3 +26,13 @@ __all__ = [
     "load_config",
     "screen",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """The kit.assess package, callable as :func:`kit.assess.engine.assess`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Assessment:
+        return assess(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
