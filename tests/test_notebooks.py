@@ -171,13 +171,23 @@ def sample_targets(factory: pytest.TempPathFactory) -> tuple[str, str]:
     return officer, str(subject[0])
 
 
+def tiny_case(factory: pytest.TempPathFactory) -> Path:
+    """An empty case folder: no annotation yet (``kit case new`` writes more)."""
+    folder = factory.getbasetemp() / "bundles" / "tiny-case"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_investigation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tiny_store(tmp_path_factory)
+    case_dir = tiny_case(tmp_path_factory)
     return cached_bundle(
         tmp_path_factory,
         "tiny-investigation",
-        lambda out: investigate(store, TINY_OFFICER, out, case_ref="檢112偵字第1234號"),
+        lambda out: investigate(
+            store, TINY_OFFICER, out, case_ref="檢112偵字第1234號", case_dir=case_dir
+        ),
     )
 
 
@@ -210,7 +220,7 @@ def sample_subject(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_investigation_notebook_parameters() -> None:
     found = pm.inspect_notebook(str(NOTEBOOKS_DIR / "officer_investigation.ipynb"))
-    assert set(found) == {*COMMON_PARAMETERS, "officer"}
+    assert set(found) == {*COMMON_PARAMETERS, "officer", "case_dir"}
     assert all(found[name]["help"] for name in found)
 
 
@@ -281,6 +291,9 @@ def test_tiny_bundle_is_masked_and_formula_safe(tiny_investigation: Path) -> Non
         assert "ABC-1234" not in text and "ABC1234" not in text, path.name
     lookups = (tiny_investigation / "tables" / "lookups.csv").read_text(encoding="utf-8-sig")
     assert "A12****789" in lookups
+    # made with a case folder: its (empty) annotation history is part of the bundle
+    manifest = json.loads((tiny_investigation / "manifest.json").read_text(encoding="utf-8"))
+    assert "annotations.jsonl" in {entry["path"] for entry in manifest["files"]}
 
 
 @pytest.mark.slow
@@ -303,7 +316,13 @@ def test_verify_names_the_file_after_one_changed_byte(
 def test_same_inputs_give_the_same_bundle(tiny_investigation: Path, tmp_path: Path) -> None:
     store = tiny_investigation.parent / "tiny-store"
     again = tmp_path / "again"
-    result = investigate(store, TINY_OFFICER, again, case_ref="檢112偵字第1234號")
+    result = investigate(
+        store,
+        TINY_OFFICER,
+        again,
+        case_ref="檢112偵字第1234號",
+        case_dir=tiny_investigation.parent / "tiny-case",
+    )
     first_hash = verify(tiny_investigation).manifest_hash
     for name in [
         "notebook.ipynb",

@@ -206,6 +206,7 @@ def investigate(
     investigator: str | None = None,
     sign: Path | None = None,
     timeout: float | None = DEFAULT_CELL_TIMEOUT,
+    case_dir: str | Path | None = None,
 ) -> BundleResult:
     """Write the evidence bundle of one officer's lookups (``kit investigate``).
 
@@ -229,6 +230,9 @@ def investigate(
         A PEM Ed25519 private key: also write ``manifest.sig``.
     timeout
         Seconds one notebook cell may run.
+    case_dir
+        A case folder (``kit case new``): the review status of each lookup
+        joins the tables and the annotation history is copied into the bundle.
 
     Returns
     -------
@@ -248,6 +252,7 @@ def investigate(
         "lang": lang,
         "case_ref": case_ref,
         "investigator": investigator,
+        "case_dir": str(Path(case_dir).resolve()) if case_dir is not None else None,
     }
     result = make_bundle("investigation", parameters, Path(out_dir), sign=sign, timeout=timeout)
     _log_access(store, "investigate", parameters, result, investigator)

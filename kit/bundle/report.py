@@ -296,8 +296,11 @@ class Report:
         caption: str | None = None,
         max_rows: int | None = None,
         file_name: str | None = None,
+        skip_empty: bool = False,
     ) -> Html:
-        """Return a table as escaped HTML (see :func:`table_html`)."""
+        """Return a table as escaped HTML (see :func:`table_html`); nothing if empty and asked."""
+        if skip_empty and frame.empty:
+            return Html("")
         return Html(
             table_html(
                 frame, caption=caption, max_rows=max_rows, file_name=file_name, lang=self.lang

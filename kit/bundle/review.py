@@ -401,18 +401,25 @@ def write_bundle_files(
     tables: dict[str, pd.DataFrame],
     graph: nx.MultiDiGraph,
     bundle_dir: str | Path = ".",
+    *,
+    case_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write ``tables/*.csv``, ``tables/evidence.xlsx``, ``graph.graphml`` and ``facts.json``.
 
     ``facts.json`` carries what the manifest records of the run (inputs with
     their SHA-256, row counts, checks not run, masking mode); the bundle
-    maker folds it into ``manifest.json``.
+    maker folds it into ``manifest.json``. With a case folder (``kit case
+    new``), its annotation history is copied in too (``annotations.jsonl``).
     """
     from kit.views import export_tables, write_graphml
 
     folder = Path(bundle_dir)
     written = export_tables(tables, folder / "tables")
     written.append(write_graphml(graph, folder / "graph.graphml", masker=review.masker))
+    if case_dir is not None:
+        from kit.case import copy_history
+
+        written.append(copy_history(case_dir, folder))
     inputs = [
         {"path": f.path, "sha256": f.sha256, "kinds": list(f.kinds), "status": f.status}
         for f in review.dataset.report.files
