@@ -30,8 +30,11 @@ THREAD_LIMITS: dict[str, str] = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
+    "KIT_DUCKDB_THREADS": "1",
 }
-"""Environment that keeps one kernel to one core (used by batch items)."""
+"""Environment that keeps one kernel to one core (used by batch items).
+
+``KIT_DUCKDB_THREADS`` is for the kit's DuckDB connections (``SET threads``)."""
 
 _VOLATILE_NOTEBOOK_METADATA = ("start_time", "end_time", "duration", "input_path", "output_path")
 _VOLATILE_CELL_METADATA = ("start_time", "end_time", "duration", "exception", "status")
