@@ -154,8 +154,16 @@ def test_overlapping_export_adds_only_new_rows(data_dir: Path, tmp_path: Path) -
     roc = [(_roc(r[0]), *r[1:]) for r in OVERLAP]
     text = HEADER + "".join(_row(r) for r in [*roc, *NEW])
     (folder / "logs" / "export_0003.csv").write_text(text, encoding="utf-8")
+    # A roster re-export: one officer again (same phones), one new officer.
+    (folder / "officers_2.csv").write_text(
+        "員警編號,姓名,單位,手機\nTC001,王小明,第三分局西屯派出所,0912-000-111;0912-000-222\n"
+        "TC004,林志明,第三分局西屯派出所,0912-000-444\n",
+        encoding="utf-8",
+    )
     result = ingest(folder, store_dir)
-    assert result.new_files == ("logs/export_0003.csv",)
+    assert result.new_files == ("logs/export_0003.csv", "officers_2.csv")
+    assert result.new_rows["officers"] == 1 and result.duplicates["officers"] == 1
+    assert result.new_rows["identifiers"] == 1, "the re-exported officer's phones are not added"
     assert result.new_rows["query_log"] == len(NEW)
     assert result.duplicates["query_log"] == len(OVERLAP)
     assert result.totals["query_log"] == len(LOOKUPS) + len(NEW)

@@ -68,7 +68,9 @@ class Appender:
     ingested_at: str
     new_rows: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
-    small: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    spool: Path | None = None
+    """Folder for the small kinds' rows of each batch until :meth:`finish` (None: in memory)."""
+    small: dict[str, list[pd.DataFrame | tuple[Path, TableSchema]]] = field(default_factory=dict)
     ledger: list[pd.DataFrame] = field(default_factory=list)
     batches: int = 0
     touched: set[str] = field(default_factory=set)
@@ -98,9 +100,29 @@ class Appender:
         for name in SMALL_TABLES:
             frame = batch.frame(name) if name in KINDS else batch.identifiers
             if len(frame):
-                self.small.setdefault(name, []).append(frame)
+                self.small.setdefault(name, []).append(self._spool(name, frame))
         if len(batch.ledger):
             self.ledger.append(batch.ledger)
+
+    def _spool(self, name: str, frame: pd.DataFrame) -> pd.DataFrame | tuple[Path, TableSchema]:
+        """Park a batch's rows of a small kind on disk, so batches do not pile up in memory."""
+        if self.spool is None:
+            return frame
+        schema = TableSchema.of_frame(frame)
+        path = self.spool / f"{name}-{self.batches:04d}.parquet"
+        write_parquet(to_arrow(frame, schema), path)
+        return path, schema
+
+    def _unspool(self, name: str) -> pd.DataFrame | None:
+        parts = [
+            entry
+            if isinstance(entry, pd.DataFrame)
+            else to_frame(pq.read_table(entry[0]), entry[1])
+            for entry in self.small.pop(name, [])
+        ]
+        if not parts:
+            return None
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def _add_query_log(self, batch: Dataset) -> None:
         lookups = batch.query_log
@@ -220,24 +242,21 @@ class Appender:
     def finish(self) -> list[str]:
         """Rewrite the small tables and write the ledger part; return the superseded files."""
         superseded: list[str] = []
-        kept: list[pd.Series] = []
+        dropped: list[pd.Series] = []
         for name in SMALL_TABLES:
-            frames = self.small.get(name)
-            if not frames:
+            new = self._unspool(name)
+            if new is None:
                 continue
-            new = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            if name == "identifiers":
-                new = (
-                    new[_row_key(new, new["kind"]).isin(pd.concat(kept)).to_numpy()]
-                    if kept
-                    else new.iloc[:0]
-                )
-            merged, before = self._merge_small(name, new)
+            if name == "identifiers" and dropped:
+                # identifiers of rows dropped as duplicates go with them
+                gone = _row_key(new, new["kind"]).isin(pd.concat(dropped))
+                new = new[~gone.to_numpy()].reset_index(drop=True)
+            merged, before, keep = self._merge_small(name, new)
             added = len(merged) - before
             self._count(self.new_rows, name, added)
             self._count(self.duplicates, name, len(new) - added)
-            if name != "identifiers":
-                kept.append(_row_key(merged.iloc[before:], name))
+            if name != "identifiers" and not keep[before:].all():
+                dropped.append(_row_key(new[~keep[before:]], name))
             if added == 0:
                 continue
             relative = f"tables/{name}-{self.run}.parquet"
@@ -285,8 +304,8 @@ class Appender:
             replaced += parts
         return replaced
 
-    def _merge_small(self, name: str, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-        """Return the stored table with the new rows appended, de-duplicated, and its old length.
+    def _merge_small(self, name: str, new: pd.DataFrame) -> tuple[pd.DataFrame, int, np.ndarray]:
+        """Return the stored table plus the new rows, de-duplicated; its old length; the mask.
 
         Rows are equal when every column but the provenance is equal (for
         ``identifiers``, every column: provenance ties them to their row);
@@ -301,7 +320,8 @@ class Appender:
         content = list(both.columns)
         if name != "identifiers":
             content = [c for c in content if c not in PROVENANCE]
-        return both[_first_of_equal(both, content)].reset_index(drop=True), before
+        keep = _first_of_equal(both, content)
+        return both[keep].reset_index(drop=True), before, keep
 
     def _finish_ledger(self) -> None:
         if not self.ledger:

@@ -58,6 +58,8 @@ The loader holds a batch in memory several times over (text, cells, typed
 columns); 64 MiB of CSV (about half a million lookups) stays near 1.5 GiB.
 """
 HEADER_BYTES = 64 * 1024
+DUCKDB_MEMORY = "1GB"
+"""DuckDB's memory limit while ingesting (it spills to disk beyond)."""
 
 LOCK_NAME = ".ingest.lock"
 
@@ -378,7 +380,10 @@ def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None
     batches = _batches(data, batch_bytes) or [[]]
     staging_root = root / ".staging"
     with Store(root, manifest).connect() as con:
-        appender = Appender(root, manifest, run, con, when)
+        # Parquet pages read to check duplicates need not stay cached.
+        con.execute("SET enable_external_file_cache = false")
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        appender = Appender(root, manifest, run, con, when, spool=staging_root / "small")
         count = min(2, os.cpu_count() or 1) if workers is None else workers
         for batch in _loaded_batches(data, batches, frozenset(known), staging_root, count):
             reports.append(batch.report)
