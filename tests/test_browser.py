@@ -123,9 +123,9 @@ def test_injected_script_does_not_run(browser: Any, tiny_investigation: Path) ->
     for drag in page.locator(".kit-figure .nsewdrag").all():
         drag.scroll_into_view_if_needed()
         box = drag.bounding_box()
-        for i in range(1, 40):
-            for j in range(1, 8):
-                page.mouse.move(box["x"] + box["width"] * i / 40, box["y"] + box["height"] * j / 8)
+        for i in range(1, 24):
+            for j in range(1, 6):
+                page.mouse.move(box["x"] + box["width"] * i / 24, box["y"] + box["height"] * j / 6)
                 hovered += page.locator(".hoverlayer .hovertext").count()
     assert hovered > 0
     assert page.evaluate("window.__pwned") is None
