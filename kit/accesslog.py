@@ -63,6 +63,7 @@ def scrub_parameters(parameters: Mapping[str, object]) -> dict[str, object]:
         The same names; values under identifier parameters (``--id``) are
         hashed whole, and identifiers found inside any other text value are
         replaced by their hash.
+
     """
     return {name: _scrub(name, value) for name, value in parameters.items()}
 
@@ -92,6 +93,7 @@ def append_access(
         SHA-256 of the manifests of bundles the run wrote.
     investigator
         The investigator's name, when the command was given one.
+
     """
     try:
         os_user = getpass.getuser()

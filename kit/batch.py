@@ -1,7 +1,7 @@
 """``kit batch REQUEST.yaml``: every item of a court or prosecutor request, in parallel.
 
 Each item (an officer, or subjects to review) becomes one evidence bundle
-made by its own process (``python -m kit.bundle …``), at most ``jobs`` at a
+made by its own process (``python -m kit investigate|subject|audit …``), at most ``jobs`` at a
 time, each with an overall time limit and one thread per numeric library so
 items do not fight over cores. A kernel that fails to start is retried once;
 any other failure is recorded (the item keeps its partial notebook and an
@@ -59,6 +59,7 @@ class BatchItem:
     unit: str | None = None
     lang: str = "zh-TW"
     investigator: str | None = None
+    seed: int | None = None
 
     @property
     def name(self) -> str:
@@ -161,7 +162,16 @@ def _item(number: int, raw: object, defaults: Mapping[str, Any]) -> BatchItem:
         unit=_text(raw.get("unit")),
         lang=lang,
         investigator=_text(raw.get("investigator", defaults.get("investigator"))),
+        seed=_seed(raw.get("seed"), where),
     )
+
+
+def _seed(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where}: seed must be a whole number")
+    return value
 
 
 def load_request(path: Path) -> BatchRequest:
@@ -201,25 +211,34 @@ def load_request(path: Path) -> BatchRequest:
 
 
 def item_command(item: BatchItem, request: BatchRequest, store: Path, out: Path) -> list[str]:
-    """Return the command that makes one item's bundle in its own process."""
-    command = [sys.executable, "-m", "kit.bundle"]
-    if item.kind == "officer":
-        command += ["investigate", "--officer", item.target[0]]
+    """Return the ``kit`` command that makes one item's bundle in its own process."""
+    command = [sys.executable, "-m", "kit"]
+    if item.kind == "audit":
+        command += ["audit", "--month", item.target[0]]
+        if item.unit:
+            command += ["--unit", item.unit]
+        if item.seed is not None:
+            command += ["--seed", str(item.seed)]
+        if item.investigator:
+            command += ["--auditor", item.investigator]
     else:
-        command += ["subject"]
-        for identifier in item.target:
-            command += ["--id", identifier]
+        if item.kind == "officer":
+            command += ["investigate", "--officer", item.target[0]]
+        else:
+            command += ["subject"]
+            for identifier in item.target:
+                command += ["--id", identifier]
+        if item.start:
+            command += ["--from", item.start]
+        if item.end:
+            command += ["--to", item.end]
+        if request.request_no:
+            command += ["--case-ref", request.request_no]
+        if item.investigator:
+            command += ["--investigator", item.investigator]
     command += ["--store", str(store), "--out", str(out), "--lang", item.lang]
-    if item.start:
-        command += ["--from", item.start]
-    if item.end:
-        command += ["--to", item.end]
     if request.reveal:
         command.append("--reveal")
-    if request.request_no:
-        command += ["--case-ref", request.request_no]
-    if item.investigator:
-        command += ["--investigator", item.investigator]
     return command
 
 
@@ -253,7 +272,8 @@ def _run_process(command: list[str], *, timeout: float, cwd: Path) -> tuple[int 
     lines = [line for line in (err or "").splitlines() if line.startswith("kit: error:")]
     message = lines[-1].removeprefix("kit: error:").strip() if lines else ""
     if process.returncode == 0:
-        message = (out or "").strip().splitlines()[-1] if (out or "").strip() else ""
+        # The last line a bundle command prints is "manifest SHA-256: <hash>".
+        message = (out or "").split()[-1] if (out or "").strip() else ""
     return process.returncode, message
 
 
@@ -290,10 +310,6 @@ def _run_item(
 ) -> ItemResult:
     began = time.monotonic()
     item_dir = out_dir / item.name
-    if item.kind == "audit":
-        result.status = "failed"
-        result.error = "audit items are not supported yet by kit batch; run kit audit separately"
-        return result
     for attempt in (1, 2):
         if item_dir.exists():
             shutil.rmtree(item_dir)

@@ -332,7 +332,9 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "reason",
     "raw",
 )
-"""Columns of the reject/warning ledger; ``status`` is ``rejected``, ``warning`` or ``duplicate``."""
+"""Columns of the reject/warning ledger.
+
+``status`` is ``rejected``, ``warning`` or ``duplicate``."""
 
 ON_DUTY_WORDS: frozenset[str] = frozenset(
     {"值班", "巡邏", "臨檢", "守望", "勤區查察", "備勤", "交通整理", "專案勤務", "刑案偵查", "內勤"}

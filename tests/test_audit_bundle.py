@@ -181,13 +181,16 @@ def test_self_review_bundle(store_dir: Path, tmp_path: Path) -> None:
     assert "ABC1234" not in text and "ABC-1234" not in text and "A123456789" not in text
 
 
-def test_module_command_bad_month_is_one_line_error(
+def test_audit_command_bad_month_is_one_line_usage_error(
     store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kit.audit.__main__ import EXIT_FAILURE, main
+    from kit.cli import EXIT_USAGE, main
 
-    code = main(["--store", str(store_dir), "--month", "2023-13", "--out", str(tmp_path / "b")])
-    assert code == EXIT_FAILURE
+    with pytest.raises(SystemExit) as exited:
+        main(
+            ["audit", "--store", str(store_dir), "--month", "2023-13", "--out", str(tmp_path / "b")]
+        )
+    assert exited.value.code == EXIT_USAGE
     err = capsys.readouterr().err.strip()
-    assert err.startswith("kit: error:") and "YYYY-MM" in err and "\n" not in err
+    assert err.startswith("kit: usage error:") and "YYYY-MM" in err and "\n" not in err
     assert not (tmp_path / "b").exists()

@@ -6,13 +6,20 @@ from kit.export import neutralise_formulas, write_csv
 def test_formula_cells_become_text_and_numbers_stay(tmp_path):
     frame = pd.DataFrame(
         {
-            "conditions": ["=HYPERLINK(\"x\")", "+886912345678", "-1", "@SUM(A1)", "身分證號=A1", None],
+            "conditions": [
+                '=HYPERLINK("x")',
+                "+886912345678",
+                "-1",
+                "@SUM(A1)",
+                "身分證號=A1",
+                None,
+            ],
             "count": [-1, 2, 3, 4, 5, 6],
         }
     )
     safe = neutralise_formulas(frame)
     assert list(safe["conditions"][:4]) == [
-        "'=HYPERLINK(\"x\")",
+        '\'=HYPERLINK("x")',
         "'+886912345678",
         "'-1",
         "'@SUM(A1)",
