@@ -341,6 +341,23 @@ def _text(column: pd.Series) -> pd.Series:
     return column.astype("string").fillna("\x00")
 
 
+def _column_hash(column: pd.Series) -> np.ndarray:
+    """Hash each cell of a column (equal cells, equal hashes), vectorised for every dtype."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_list(dtype.pyarrow_dtype):
+        joined = pc.binary_join(pa.array(column.array), "\x1f")
+        column = pd.Series(pc.fill_null(joined, "\x00"), dtype="string")
+    elif isinstance(dtype, pd.ArrowDtype):
+        column = pd.Series(pc.fill_null(pa.array(column.array).cast(pa.string()), "\x00"))
+    elif not (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+    ):
+        column = _text(column)
+    return pd.util.hash_pandas_object(column, index=False).to_numpy(dtype=np.uint64)
+
+
 def _first_of_equal(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Return a mask keeping the first of each group of rows equal in ``columns``.
 
@@ -350,11 +367,15 @@ def _first_of_equal(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """
     hashes = np.zeros(len(frame), dtype=np.uint64)
     for column in columns:
-        column_hash = pd.util.hash_pandas_object(_text(frame[column]), index=False)
+        column_hash = _column_hash(frame[column])
         with np.errstate(over="ignore"):
             hashes *= np.uint64(1_000_003)
-            hashes += column_hash.to_numpy(dtype=np.uint64)
-    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+            hashes += column_hash
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    repeats = np.r_[False, ordered[1:] == ordered[:-1]]
+    candidates = np.zeros(len(frame), dtype=bool)
+    candidates[order] = repeats | np.r_[repeats[1:], False]
     keep = np.ones(len(frame), dtype=bool)
     if candidates.any():
         subset = frame.loc[candidates, columns]
