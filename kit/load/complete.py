@@ -9,10 +9,11 @@ docstring, plus the ledger rows of the rows it rejected or warned about.
 
 from __future__ import annotations
 
-import itertools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import duckdb
 import numpy as np
@@ -69,9 +70,18 @@ class Completed:
     ledger: pd.DataFrame
 
 
-def empty_ledger() -> pd.DataFrame:
-    """Return an empty ledger frame with :data:`kit.schema.LEDGER_COLUMNS`."""
+@cache
+def _empty_ledger_template() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=TEXT_DTYPE) for c in LEDGER_COLUMNS})
+
+
+def empty_ledger() -> pd.DataFrame:
+    """Return an empty ledger frame with :data:`kit.schema.LEDGER_COLUMNS`.
+
+    A copy of one template built once per process (building frames of
+    Arrow-backed columns costs milliseconds; the loader asks for hundreds).
+    """
+    return _empty_ledger_template().copy(deep=True)
 
 
 def _ledger(
@@ -159,9 +169,17 @@ def _add_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def empty_frame(kind: str) -> pd.DataFrame:
-    """Return an empty, fully-typed frame of a kind (for kinds absent from the data)."""
+@cache
+def _empty_frame_template(kind: str) -> pd.DataFrame:
     return complete_kind(kind, pd.DataFrame()).frame
+
+
+def empty_frame(kind: str) -> pd.DataFrame:
+    """Return an empty, fully-typed frame of a kind (for kinds absent from the data).
+
+    A copy of one template per kind, completed once per process.
+    """
+    return _empty_frame_template(kind).copy(deep=True)
 
 
 def complete_kind(kind_name: str, frame: pd.DataFrame) -> Completed:
@@ -199,8 +217,9 @@ def complete_kind(kind_name: str, frame: pd.DataFrame) -> Completed:
 
     def reject_rows(mask: np.ndarray, column: str, reason: str) -> None:
         new = mask & ~reject
-        ledgers.append(_ledger(frame, np.flatnonzero(new), column, "rejected", reason))
-        reject[:] |= new
+        if new.any():
+            ledgers.append(_ledger(frame, np.flatnonzero(new), column, "rejected", reason))
+            reject[:] |= new
 
     for col in kind.columns:
         source = (
@@ -287,6 +306,8 @@ def _identifier_columns(kind: Kind, frame: pd.DataFrame, out: dict[str, pd.Serie
         out[f"{col.canonical}_entity"] = entity
         out[f"{col.canonical}_raw"] = raw
         bad = valid.eq(False).fillna(False).to_numpy(dtype=bool)
+        if not bad.any():
+            continue
         ledgers.append(
             _ledger(
                 frame,
@@ -328,17 +349,16 @@ def _derived(
         ids = pc.extract_regex(flat, pattern=r"(?P<d>M-?\d+)")
         lengths = pc.list_value_length(equipment).fill_null(0).to_numpy(zero_copy_only=False)
         valid = ids.is_valid().to_numpy(zero_copy_only=False)
-        values = ids.field("d").to_numpy(zero_copy_only=False)
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        devices = [
-            [v if v.startswith("M-") else "M-" + v[1:] for v in values[a:b][valid[a:b]]]
-            for a, b in itertools.pairwise(offsets)
-        ]
+        # ``M123`` -> ``M-123`` (the pattern only matches ``M-\d+`` or ``M\d+``).
+        values = pc.replace_substring_regex(
+            ids.field("d").filter(pa.array(valid)), pattern=r"^M(\d)", replacement=r"M-\1"
+        ).cast(pa.string())
+        row_of = np.repeat(np.arange(len(lengths)), lengths)
+        counts = np.bincount(row_of[valid], minlength=len(lengths))
+        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        devices = pa.ListArray.from_arrays(offsets, values, type=pa.list_(pa.string()))
         derived["devices"] = pd.Series(
-            pd.array(
-                pa.array(devices, type=pa.list_(pa.string())),
-                dtype=pd.ArrowDtype(pa.list_(pa.string())),
-            )
+            pd.array(devices, dtype=pd.ArrowDtype(pa.list_(pa.string())))
         )
     assert set(derived) == set(DERIVED.get(kind_name, ())), kind_name
     return derived
@@ -369,6 +389,25 @@ def _arrow(series: pd.Series) -> pa.Array:
     return contiguous(arr)
 
 
+_DATABASES: dict[int, duckdb.DuckDBPyConnection] = {}
+"""One in-memory DuckDB per process (opening one costs ~0.1 s; a folder has many tables)."""
+
+
+def _duckdb_cursor() -> duckdb.DuckDBPyConnection:
+    """Return a new connection (cursor) to this process's in-memory DuckDB.
+
+    Keyed by process id, so a forked child never uses its parent's database.
+    Each cursor has its own registered views, so concurrent callers do not
+    collide.
+    """
+    pid = os.getpid()
+    database = _DATABASES.get(pid)
+    if database is None:
+        _DATABASES.clear()
+        database = _DATABASES[pid] = duckdb.connect()
+    return database.cursor()
+
+
 def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
     r"""Return the stable ``lookup_id`` of each query-log row (DATA.md).
 
@@ -395,7 +434,7 @@ def lookup_ids(columns: dict[str, pd.Series]) -> pd.Series:
             || '+08:00' || chr(31) || {text}), 32) AS lookup_id
         FROM lookups
     """
-    with duckdb.connect() as con:
+    with _duckdb_cursor() as con:
         con.register("lookups", table)
         ids = con.sql(query).to_arrow_table().column("lookup_id")
     return pd.Series(pd.array(contiguous(ids), dtype=TEXT_DTYPE))

@@ -29,7 +29,14 @@ from kit.load.fastsubjects import fast_extract
 from kit.normalise import TEXT_DTYPE, nfkc
 from kit.schema import Entity
 
-__all__ = ["DEFAULT_ENTITY", "Classified", "classify_column", "classify_many", "classify_value"]
+__all__ = [
+    "DEFAULT_ENTITY",
+    "Classified",
+    "classify_arrays",
+    "classify_column",
+    "classify_many",
+    "classify_value",
+]
 
 DEFAULT_ENTITY: dict[tuple[str, str], Entity] = {
     ("officers", "person_id"): Entity.PERSON_ID,
@@ -101,33 +108,66 @@ Classified = tuple[Entity, str, bool | None, bool]
 _ENTITIES = {e.value: e for e in Entity}
 
 
+def classify_arrays(
+    texts: Sequence[str], *, default: Entity | None = None, counterpart: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Classify many distinct cells into aligned arrays (no tuple per cell).
+
+    Gives exactly :func:`classify_value` for each text: the common shapes
+    vectorised (those :func:`kit.load.fastsubjects.fast_extract` handles,
+    accepted only where they cannot differ: keyed, or of the column's
+    entity), the rest one by one.
+
+    Returns
+    -------
+    entity, value, id_valid, keyed : numpy.ndarray
+        Entity names (text), canonical values, ``True``/``False``/``None``
+        (object) and booleans, one per text.
+
+    """
+    n = len(texts)
+    entity = np.empty(n, dtype=object)
+    value = np.empty(n, dtype=object)
+    valid = np.full(n, None, dtype=object)
+    keyed = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    if not counterpart and n:
+        found, _ = fast_extract(pa.array(list(texts), type=pa.string()))
+        if len(found):
+            codes = found["_code"].to_numpy(dtype=np.int64)
+            found_entity = found["entity"].to_numpy(dtype=object)
+            found_keyed = found["keyed"].to_numpy(dtype=bool)
+            accept = found_keyed.copy()
+            if default is None:
+                accept[:] = True
+            else:
+                accept |= found_entity == default.value
+            rows = codes[accept]
+            flags = found["id_valid"].astype("boolean")[accept]
+            entity[rows] = found_entity[accept]
+            value[rows] = found["value"].to_numpy(dtype=object)[accept]
+            flag_values = flags.fillna(False).to_numpy(dtype=bool).astype(object)
+            flag_values[flags.isna().to_numpy(dtype=bool)] = None
+            valid[rows] = flag_values
+            keyed[rows] = found_keyed[accept]
+            done[rows] = True
+    for i in np.flatnonzero(~done):
+        e, v, ok, k = classify_value(texts[int(i)], default=default, counterpart=counterpart)
+        entity[i], value[i], valid[i], keyed[i] = e.value, v, ok, k
+    return entity, value, valid, keyed
+
+
 def classify_many(
     texts: Sequence[str], *, default: Entity | None = None, counterpart: bool = False
 ) -> list[Classified]:
     """Classify many distinct cells: the common shapes vectorised, the rest one by one.
 
-    Gives exactly :func:`classify_value` for each text (the vectorised shapes
-    are those :func:`kit.load.fastsubjects.fast_extract` handles, accepted
-    only where they cannot differ: keyed, or of the column's entity).
+    Gives exactly :func:`classify_value` for each text (see :func:`classify_arrays`).
     """
-    out: list[Classified | None] = [None] * len(texts)
-    if not counterpart and len(texts):
-        found, _ = fast_extract(pa.array(list(texts), type=pa.string()))
-        if len(found):
-            for code, entity, value, keyed, valid in zip(
-                found["_code"].to_numpy(),
-                found["entity"].to_numpy(),
-                found["value"].to_numpy(),
-                found["keyed"].to_numpy(dtype=bool),
-                found["id_valid"].astype(object).to_numpy(),
-                strict=True,
-            ):
-                if keyed or default is None or entity == default.value:
-                    id_valid = None if valid is None or valid is pd.NA else bool(valid)
-                    out[int(code)] = (_ENTITIES[entity], str(value), id_valid, bool(keyed))
+    entity, value, valid, keyed = classify_arrays(texts, default=default, counterpart=counterpart)
     return [
-        done if done is not None else classify_value(t, default=default, counterpart=counterpart)
-        for t, done in zip(texts, out, strict=True)
+        (_ENTITIES[e], str(v), None if ok is None else bool(ok), bool(k))
+        for e, v, ok, k in zip(entity, value, valid, keyed, strict=True)
     ]
 
 
@@ -156,13 +196,16 @@ def classify_column(
     default = DEFAULT_ENTITY.get((kind, column))
     counterpart = (kind, column) == ("communications", "counterpart")
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    table = classify_many([str(u) for u in uniques], default=default, counterpart=counterpart)
-    entity = np.array([t[0].value for t in table] + [np.nan], dtype=object)
-    value = np.array([t[1] for t in table] + [np.nan], dtype=object)
-    valid = np.array([t[2] for t in table] + [None], dtype=object)
-    idx = np.where(codes < 0, len(table), codes)
+    entities, values, valids, _ = classify_arrays(
+        [str(u) for u in np.asarray(uniques, dtype=object)],
+        default=default,
+        counterpart=counterpart,
+    )
+    valid = np.concatenate([valids, np.array([None], dtype=object)])
+    idx = np.where(codes < 0, len(uniques), codes)
+    take = pa.array(codes, mask=codes < 0)  # missing cells stay missing
     return (
-        pd.Series(entity[idx], dtype=TEXT_DTYPE),
-        pd.Series(value[idx], dtype=TEXT_DTYPE),
+        pd.Series(pd.array(pa.array(entities, pa.string()).take(take), dtype=TEXT_DTYPE)),
+        pd.Series(pd.array(pa.array(values, pa.string()).take(take), dtype=TEXT_DTYPE)),
         pd.Series(valid[idx], dtype="boolean"),
     )

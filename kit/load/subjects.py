@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from kit.identifiers import extract
 from kit.load.complete import empty_ledger
-from kit.load.entities import DEFAULT_ENTITY, Classified, classify_many
+from kit.load.entities import DEFAULT_ENTITY, classify_arrays
 from kit.load.fastsubjects import FOUND_COLUMNS, fast_extract, fast_free_text
 from kit.normalise import TEXT_DTYPE, contiguous
 from kit.schema import IDENTIFIER_COLUMNS, KINDS, SUBJECT_COLUMNS, Entity
@@ -177,20 +177,22 @@ def build_identifiers(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 def _classified(
     texts: pd.Series, default: Entity | None, counterpart: bool
-) -> tuple[np.ndarray, list[Classified]]:
-    """Classify the distinct texts once; return (code per text, result per code)."""
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Classify the distinct texts once; return (code per text, arrays per code).
+
+    The arrays are :func:`kit.load.entities.classify_arrays`'s entity, value,
+    id_valid and keyed.
+    """
     codes, uniques = pd.factorize(texts.astype(str), use_na_sentinel=True)
-    table = classify_many([str(u) for u in uniques], default=default, counterpart=counterpart)
-    return codes, table
+    arrays = classify_arrays([str(u) for u in uniques], default=default, counterpart=counterpart)
+    return codes, arrays
 
 
 def _single(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     present = frame[frame[f"{name}_raw"].notna()]
     default = DEFAULT_ENTITY.get((kind, name))
     counterpart = (kind, name) == ("communications", "counterpart")
-    codes, table = _classified(present[f"{name}_raw"], default, counterpart)
-    keyed = np.array([t[3] for t in table], dtype=bool)
-    valid = np.array([t[2] for t in table], dtype=object)
+    codes, (_, _, valid, keyed) = _classified(present[f"{name}_raw"], default, counterpart)
     return pd.DataFrame(
         {
             "kind": kind,
@@ -200,8 +202,8 @@ def _single(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
             "entity": present[f"{name}_entity"].to_numpy(),
             "value": present[name].to_numpy(),
             "raw": present[f"{name}_raw"].to_numpy(),
-            "keyed": keyed[codes] if len(table) else np.zeros(0, dtype=bool),
-            "id_valid": valid[codes] if len(table) else np.zeros(0, dtype=object),
+            "keyed": keyed[codes] if len(keyed) else np.zeros(0, dtype=bool),
+            "id_valid": valid[codes] if len(valid) else np.zeros(0, dtype=object),
         }
     )
 
@@ -210,19 +212,19 @@ def _listed(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     exploded = frame[[name, "source_file", "source_line"]].explode(name)
     exploded = exploded[exploded[name].notna()]
     default = DEFAULT_ENTITY.get((kind, name))
-    codes, table = _classified(exploded[name], default, False)
-    pick = (lambda i: np.array([t[i] for t in table], dtype=object)[codes]) if table else None
+    codes, (entity, value, valid, keyed) = _classified(exploded[name], default, False)
+    some = len(entity) > 0
     return pd.DataFrame(
         {
             "kind": kind,
             "field": name,
             "source_file": exploded["source_file"].to_numpy(),
             "source_line": exploded["source_line"].to_numpy(),
-            "entity": [e.value for e in pick(0)] if pick else [],
-            "value": pick(1) if pick else [],
+            "entity": entity[codes] if some else [],
+            "value": value[codes] if some else [],
             "raw": exploded[name].astype(str).to_numpy(),
-            "keyed": pick(3).astype(bool) if pick else [],
-            "id_valid": pick(2) if pick else [],
+            "keyed": keyed[codes] if some else [],
+            "id_valid": valid[codes] if some else [],
         }
     )
 
