@@ -201,6 +201,8 @@ class Masker:
         self._literals: dict[str, tuple[str, str]] = {}
         self._compact: dict[str, tuple[str, str]] = {}
         self._literal_re: re.Pattern[str] | None = None
+        self._masked_texts: dict[str, str] = {}
+        """:meth:`text` results by input text; cleared whenever :meth:`register` adds a value."""
 
     def pseudonym(self, entity: str, value: str) -> str:
         """Return the stable pseudonym (``P07``) of a value, assigning the next one if new."""
@@ -240,8 +242,13 @@ class Masker:
                 continue
             value = str(value)
             self.pseudonym(entity, value)
-            if entity in _COMPACT_ENTITIES and _ALNUM.fullmatch(value):
-                self._compact.setdefault(value.upper(), (entity, value))
+            if (
+                entity in _COMPACT_ENTITIES
+                and _ALNUM.fullmatch(value)
+                and value.upper() not in self._compact
+            ):
+                self._compact[value.upper()] = (entity, value)
+                self._masked_texts.clear()
             for form in (value, raw):
                 if form is None or pd.isna(form):
                     continue
@@ -249,6 +256,7 @@ class Masker:
                 if len(folded) >= MIN_LITERAL and folded not in self._literals:
                     self._literals[folded] = (entity, value)
                     self._literal_re = None
+                    self._masked_texts.clear()
 
     def register_frame(
         self, frame: pd.DataFrame, entity: str = "entity", value: str = "value", raw: str = "raw"
@@ -302,12 +310,23 @@ class Masker:
 
         The text is NFKC-normalised first (identifier positions are found in
         the normalised text); everything that is not an identifier is kept.
+        Each distinct text is masked once: once masked, every value in it has
+        its pseudonym, so the result stays the same until :meth:`register`
+        adds a value to look for.
         """
         if text is None or (not isinstance(text, str) and pd.isna(text)):  # type: ignore[call-overload]
             return None
-        normal = unicodedata.normalize("NFKC", str(text))
         if self.reveal:
-            return normal
+            return unicodedata.normalize("NFKC", str(text))
+        key = str(text)
+        found = self._masked_texts.get(key)
+        if found is None:
+            found = self._mask_text(unicodedata.normalize("NFKC", key))
+            self._masked_texts[key] = found
+        return found
+
+    def _mask_text(self, normal: str) -> str:
+        """Mask an NFKC-normalised text (the four passes of :meth:`text`)."""
         pieces: list[str] = []
         pos = 0
         for item in sorted(extract(normal), key=lambda f: f.start):

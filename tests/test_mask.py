@@ -133,3 +133,19 @@ def test_written_forms_of_revealed_values_stay():
     masker = Masker(revealed=["ABC1234"])
     masker.register(["plate"], ["ABC1234"])
     assert masker.text("abc 1234") == "abc 1234"
+
+
+def test_text_is_masked_again_after_a_new_value_is_registered():
+    masker = Masker()
+    text = "王小明 called 0912345678"
+    first = masker.text(text)
+    assert "王小明" in first
+    assert masker.text(text) == first
+    masker.register(["name"], ["王小明"])
+    again = masker.text(text)
+    assert "王小明" not in again
+    assert masker.show("name", "王小明") in again
+    plate_text = "車 abc 1234"
+    assert masker.text(plate_text) == plate_text
+    masker.register(["plate"], ["ABC1234"])
+    assert masker.show("plate", "ABC1234") in masker.text(plate_text)

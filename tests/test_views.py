@@ -193,6 +193,60 @@ def test_graphml_round_trips(tmp_path, dataset, assessment):
     assert all(isinstance(d["count"], int) for _, _, d in back.edges(data=True))
 
 
+def _networkx_graphml(graph: nx.MultiDiGraph, path, masker: Masker) -> bytes:
+    """The GraphML networkx itself writes for the exported graph (the reference bytes)."""
+    from kit.views.graph_figure import _export_frames
+
+    entities, links = _export_frames(graph, masker)
+    out = nx.MultiDiGraph()
+    for row in entities.to_dict("records"):
+        out.add_node(
+            row["id"],
+            type=row["type"],
+            label=row["label"],
+            watchlist=row["watchlist"],
+            looked_up_by=int(row["looked_up_by"]),
+        )
+    for row in links.to_dict("records"):
+        attrs = {k: row[k] for k in ("type", "first", "last", "detail", "rests_on")}
+        attrs.update(count=int(row["count"]), suspicious=int(row["suspicious"]))
+        ordered = {k: attrs[k] for k in ("type", "count", "first", "last", "suspicious")}
+        ordered.update(detail=attrs["detail"], rests_on=attrs["rests_on"])
+        out.add_edge(row["from"], row["to"], key=row["type"], **ordered)
+    nx.write_graphml(out, path, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    return path.read_bytes()
+
+
+def test_graphml_bytes_match_networkx(tmp_path, dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    ours = write_graphml(graph, tmp_path / "ours.graphml", masker=Masker()).read_bytes()
+    assert ours == _networkx_graphml(graph, tmp_path / "nx.graphml", Masker())
+
+
+def test_graphml_escapes_like_networkx(tmp_path):
+    graph = nx.MultiDiGraph()
+    graph.add_node("officer:TC1", type="officer", name='A&B <"x">', watchlist="a\tb\nc")
+    graph.add_node("note:1", type="case", looked_up_by=2)
+    graph.add_node("lonely", type="")
+    for key, kind in (("k2", "looked_up"), ("k1", "looked_up"), ("k3", "called")):
+        graph.add_edge(
+            "officer:TC1", "note:1", key=key, type=kind, count=1, detail=f'<{key}> & "q"'
+        )
+    graph.add_edge("note:1", "note:1", key="self", count=3, rests_on="x\ry")
+    ours = write_graphml(graph, tmp_path / "ours.graphml", masker=Masker()).read_bytes()
+    assert ours == _networkx_graphml(graph, tmp_path / "nx.graphml", Masker())
+    assert nx.read_graphml(tmp_path / "ours.graphml").number_of_edges() == 3
+
+
+@pytest.mark.parametrize("with_node", [True, False], ids=["nodes only", "empty"])
+def test_graphml_without_edges_matches_networkx(tmp_path, with_node):
+    graph = nx.MultiDiGraph()
+    if with_node:
+        graph.add_node("officer:TC1", type="officer")
+    ours = write_graphml(graph, tmp_path / "ours.graphml", masker=Masker()).read_bytes()
+    assert ours == _networkx_graphml(graph, tmp_path / "nx.graphml", Masker())
+
+
 def test_i2_csv_columns(tmp_path, dataset, assessment):
     graph = link_graph(dataset, assessment, officers=[OFFICER])
     entities, links = write_i2_csv(graph, tmp_path / "e.csv", tmp_path / "l.csv", masker=Masker())

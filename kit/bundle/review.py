@@ -344,43 +344,51 @@ def evidence_tables(review: Review) -> dict[str, pd.DataFrame]:
         method_table,
         subject_summary,
     )
+    from kit.views.export import paused_garbage_collector
 
     masker, lang = review.masker, review.lang
-    return {
-        "lookups": lookup_table(review.dataset, review.assessment, masker=masker, lang=lang),
-        "evidence": evidence_table(review.assessment, masker=masker, lang=lang),
-        "subjects": subject_summary(review.dataset, review.assessment, masker=masker, lang=lang),
-        "communications": communications_table(
-            review.dataset, review.assessment, masker=masker, lang=lang
-        ),
-        "sources": sources_table(review),
-        "method": method_table(
-            review.dataset, review.assessment, parameters_of(review), masker=masker, lang=lang
-        ),
-    }
+    # The masker's name pattern and the tables make many small objects at once.
+    with paused_garbage_collector():
+        return {
+            "lookups": lookup_table(review.dataset, review.assessment, masker=masker, lang=lang),
+            "evidence": evidence_table(review.assessment, masker=masker, lang=lang),
+            "subjects": subject_summary(
+                review.dataset, review.assessment, masker=masker, lang=lang
+            ),
+            "communications": communications_table(
+                review.dataset, review.assessment, masker=masker, lang=lang
+            ),
+            "sources": sources_table(review),
+            "method": method_table(
+                review.dataset, review.assessment, parameters_of(review), masker=masker, lang=lang
+            ),
+        }
 
 
 def review_graph(review: Review) -> nx.MultiDiGraph:
     """Return the link graph of the review (the officer's, or the subjects')."""
     from kit.views import link_graph
+    from kit.views.export import paused_garbage_collector
 
-    if review.kind == "investigation":
+    # networkx keeps a few dicts per node and edge: no heap rescans while it builds.
+    with paused_garbage_collector():
+        if review.kind == "investigation":
+            return link_graph(
+                review.dataset,
+                review.assessment,
+                officers=[str(review.officer)],
+                start=review.start,
+                end=review.end,
+            )
+        # Who looked these subjects up reaches beyond the lookups found by their own
+        # identifiers (a plate that belongs to the person): the graph reads the context.
         return link_graph(
-            review.dataset,
+            review.context if review.context is not None else review.dataset,
             review.assessment,
-            officers=[str(review.officer)],
+            subjects=[f"{entity}:{value}" for entity, value in review.subject_keys],
             start=review.start,
             end=review.end,
         )
-    # Who looked these subjects up reaches beyond the lookups found by their own
-    # identifiers (a plate that belongs to the person): the graph reads the context.
-    return link_graph(
-        review.context if review.context is not None else review.dataset,
-        review.assessment,
-        subjects=[f"{entity}:{value}" for entity, value in review.subject_keys],
-        start=review.start,
-        end=review.end,
-    )
 
 
 def parameters_of(review: Review) -> dict[str, object]:

@@ -7,6 +7,8 @@ identifier the masker hides.
 
 from __future__ import annotations
 
+import functools
+import operator
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +343,57 @@ def _export_frames(graph: nx.MultiDiGraph, masker: Masker) -> tuple[pd.DataFrame
     return entities, links
 
 
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+)
+_NODE_KEYS: tuple[tuple[str, str], ...] = (
+    ("type", "string"),
+    ("label", "string"),
+    ("watchlist", "string"),
+    ("looked_up_by", "long"),
+)
+"""GraphML node attributes and their ``attr.type``, in the order written on each node."""
+_EDGE_KEYS: tuple[tuple[str, str], ...] = (
+    ("type", "string"),
+    ("count", "long"),
+    ("first", "string"),
+    ("last", "string"),
+    ("suspicious", "long"),
+    ("detail", "string"),
+    ("rests_on", "string"),
+)
+"""GraphML edge attributes and their ``attr.type``, in the order written on each edge."""
+_XML_TEXT = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_XML_ATTRIBUTE = (*_XML_TEXT, ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+
+
+def _xml_escaped(values: pd.Series, replacements: tuple[tuple[str, str], ...]) -> pd.Series:
+    """Return text escaped for XML (as :mod:`xml.etree.ElementTree` escapes it)."""
+    text = values.astype(str).astype(object)
+    for char, entity in replacements:
+        text = text.str.replace(char, entity, regex=False)
+    return text
+
+
+def _graphml_elements(
+    frame: pd.DataFrame, opening: pd.Series, tag: str, keys: tuple[tuple[str, str], ...]
+) -> str:
+    """Return the indented ``<node>`` or ``<edge>`` elements of a frame, one per row."""
+    if frame.empty:
+        return ""
+    parts = [opening]
+    for name, _ in keys:
+        text = _xml_escaped(frame[name], _XML_TEXT)
+        full = f'      <data key="{name}">' + text + "</data>\n"
+        parts.append(full.where(text != "", f'      <data key="{name}" />\n'))
+    parts.append(pd.Series(f"    </{tag}>\n", index=frame.index))
+    return "".join(functools.reduce(operator.add, parts).tolist())
+
+
 def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -> Path:
     """Write the graph as GraphML for Gephi, identifiers masked; return the path.
 
@@ -348,35 +401,51 @@ def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -
     attributes ``type``, ``label`` (masked), ``watchlist``, ``looked_up_by``; edges ``type``,
     ``count``, ``first``, ``last``, ``suspicious``, ``detail``,
     ``rests_on`` (strings and integers only). See ``docs/graph_export.md``.
+
+    The file is written directly, byte for byte what
+    ``networkx.write_graphml(..., prettyprint=True, named_key_ids=True)``
+    writes for the same directed multigraph (one edge per source, target and
+    type, the last one's attributes kept), without building an element tree.
     """
     entities, links = _export_frames(graph, masker)
-    out = nx.MultiDiGraph()
-    for node_id, kind, label, watchlist, shared in zip(
-        entities["id"],
-        entities["type"],
-        entities["label"],
-        entities["watchlist"],
-        entities["looked_up_by"],
-        strict=True,
-    ):
-        out.add_node(node_id, type=kind, label=label, watchlist=watchlist, looked_up_by=int(shared))
-    for record in links.to_dict("records"):
-        row: dict[str, Any] = {str(k): v for k, v in record.items()}
-        out.add_edge(
-            row["from"],
-            row["to"],
-            key=f"{row['type']}",
-            type=row["type"],
-            count=int(row["count"]),
-            first=row["first"],
-            last=row["last"],
-            suspicious=int(row["suspicious"]),
-            detail=row["detail"],
-            rests_on=row["rests_on"],
+    edge_key = ["from", "to", "type"]
+    links = links.assign(type=links["type"].astype(str))
+    links = (
+        links.assign(first_seen=links.groupby(edge_key, sort=False).ngroup())
+        .drop_duplicates(edge_key, keep="last")
+        .sort_values("first_seen", kind="stable")
+    )
+    # networkx inserts each key before the others when it first meets it.
+    declared = [
+        f'  <key id="{name}" for="{scope}" attr.name="{name}" attr.type="{kind}" />\n'
+        for scope, group, present in (
+            ("edge", _EDGE_KEYS, len(links)),
+            ("node", _NODE_KEYS, len(entities)),
         )
+        if present
+        for name, kind in reversed(group)
+    ]
+    node_open = '    <node id="' + _xml_escaped(entities["id"], _XML_ATTRIBUTE) + '">\n'
+    edge_open = (
+        '    <edge source="'
+        + _xml_escaped(links["from"], _XML_ATTRIBUTE)
+        + '" target="'
+        + _xml_escaped(links["to"], _XML_ATTRIBUTE)
+        + '" id="'
+        + _xml_escaped(links["type"], _XML_ATTRIBUTE)
+        + '">\n'
+    )
+    body = _graphml_elements(entities, node_open, "node", _NODE_KEYS) + _graphml_elements(
+        links, edge_open, "edge", _EDGE_KEYS
+    )
+    if body:
+        graph_element = '  <graph edgedefault="directed">\n' + body + "  </graph>\n"
+    else:
+        graph_element = '  <graph edgedefault="directed" />\n'
+    document = _GRAPHML_HEAD + "".join(declared) + graph_element + "</graphml>\n"
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(out, target, encoding="utf-8", prettyprint=True, named_key_ids=True)
+    target.write_bytes(document.encode("utf-8", "xmlcharrefreplace"))
     return target
 
 

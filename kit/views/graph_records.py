@@ -55,11 +55,7 @@ def _joined(edges: pd.DataFrame, column: str) -> pd.Series:
     items = edges[["source", "target", column]].dropna()
     items = items.assign(**{column: items[column].astype(str).str.split(";")}).explode(column)
     items = items[items[column].fillna("") != ""].drop_duplicates()
-    keys = list(zip(items["source"].tolist(), items["target"].tolist(), strict=True))
-    joined: dict[tuple[str, str], list[str]] = {}
-    for key, value in zip(keys, items[column].tolist(), strict=True):
-        joined.setdefault(key, []).append(value)
-    return pd.Series({k: ";".join(v) for k, v in joined.items()}, dtype="object")
+    return items.groupby(["source", "target"], sort=False)[column].agg(";".join).astype(object)
 
 
 def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
