@@ -192,5 +192,5 @@ def test_audit_command_bad_month_is_one_line_usage_error(
         )
     assert exited.value.code == EXIT_USAGE
     err = capsys.readouterr().err.strip()
-    assert err.startswith("kit: usage error:") and "YYYY-MM" in err and "\n" not in err
+    assert err.startswith("kit audit: usage error:") and "YYYY-MM" in err and "\n" not in err
     assert not (tmp_path / "b").exists()
