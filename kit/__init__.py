@@ -24,6 +24,8 @@ _API: dict[str, str] = {
     "ingest": "kit.store",
     "open_store": "kit.store",
     "load_dataset": "kit.store",
+    "compact": "kit.store",
+    "subject_keys": "kit.store",
     "lookups_by_officer": "kit.store",
     "lookups_by_subject": "kit.store",
     # identifiers
@@ -82,6 +84,7 @@ __all__ = [
     "audit_worksheet",
     "canonical",
     "communications_table",
+    "compact",
     "current_annotations",
     "duty_heatmap",
     "export_review",
@@ -114,6 +117,7 @@ __all__ = [
     "screen",
     "self_review_table",
     "show_case",
+    "subject_keys",
     "subject_review",
     "subject_summary",
     "timeline_figure",
@@ -156,11 +160,13 @@ if _TYPE_CHECKING:
     from kit.load import load_folder
     from kit.mask import Masker
     from kit.store import (
+        compact,
         ingest,
         load_dataset,
         lookups_by_officer,
         lookups_by_subject,
         open_store,
+        subject_keys,
     )
     from kit.views import (
         communications_table,
