@@ -73,8 +73,26 @@ def date_days(series: pd.Series) -> np.ndarray:
     return np.asarray(arr.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=float)
 
 
+def _str_series(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Wrap an Arrow text array as a ``str`` Series without a round trip through Python."""
+    return pd.Series(pd.array(values.cast(pa.string()), dtype="str"))
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """Return a text Series as one Arrow ``large_string`` array (no copy through Python)."""
+    if values.dtype == "str" and not values.hasnans:
+        arrow = pa.array(values.array)
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        return arrow.cast(pa.large_string())
+    return pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+
+
 def text(series: pd.Series) -> pd.Series:
     """Return a text column with missing values as empty strings."""
+    if series.dtype == "str":
+        # already text (Arrow-backed, immutable): a shallow copy, no conversion
+        return series.fillna("") if series.hasnans else series.copy(deep=False)
     return series.astype("str").fillna("") if len(series) else series.astype("str")
 
 
@@ -96,7 +114,7 @@ def refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     prefix = pa.scalar(kind, type=pa.large_string())
     sep = pa.scalar(":", type=pa.large_string())
     joined = pc.binary_join_element_wise(prefix, files, lines, sep)
-    return pd.Series(joined.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str")
+    return _str_series(joined)
 
 
 def join_lists(groups: np.ndarray, values: pd.Series, n: int, sep: str = ";") -> pd.Series:
@@ -107,10 +125,10 @@ def join_lists(groups: np.ndarray, values: pd.Series, n: int, sep: str = ";") ->
     """
     counts = np.bincount(np.asarray(groups, dtype=np.int64), minlength=n)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), pa.int64())
-    items = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+    items = _arrow_text(values)
     lists = pa.LargeListArray.from_arrays(offsets, items)
     joined = pc.binary_join(lists, pa.scalar(sep, type=pa.large_string()))
-    return pd.Series(joined.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str")
+    return _str_series(joined)
 
 
 class KeyMap:
@@ -168,10 +186,11 @@ class Context:
 
     def lookup_refs(self, rows: np.ndarray) -> pd.Series:
         """Return ``query_log:file:line`` references of lookup rows."""
-        sub = self.cache["log"][["source_file", "source_line"]].iloc[
-            np.asarray(rows, dtype=np.int64)
-        ]
-        return refs("query_log", sub).reset_index(drop=True)
+        if "lookup_refs" not in self.cache:
+            # built once for every lookup, then taken per rule
+            self.cache["lookup_refs"] = refs("query_log", self.cache["log"]).reset_index(drop=True)
+        every: pd.Series = self.cache["lookup_refs"]
+        return every.iloc[np.asarray(rows, dtype=np.int64)].reset_index(drop=True)
 
     def vocab(self, key: str) -> str:
         """Return a word of the configuration's vocabulary."""

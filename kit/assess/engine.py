@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 # isort: off
 from kit.assess import explain as _explain  # noqa: F401  (registers rules, in this order)
@@ -139,13 +140,12 @@ def _run(rule: Rule, ctx: Context) -> RuleResult:
 def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
     """One row per (row, code): distinct references joined, first reason kept.
 
+    ``hits["_code"]`` is the rule's position in the registry.
+
     Rows stay in rule order; the (lookup, code) pairs with several findings
     are joined with Arrow, without a Python loop over groups.
     """
-    order = {code: i for i, code in enumerate(REGISTRY)}
-    key = hits["row"].to_numpy(dtype=np.int64) * 64 + hits["code"].map(order).to_numpy(
-        dtype=np.int64
-    )
+    key = hits["row"].to_numpy(dtype=np.int64) * 64 + hits["_code"].to_numpy(dtype=np.int64)
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     multi = counts[inverse] > 1
     if not multi.any():
@@ -246,17 +246,18 @@ def assess(
     flag_bits = np.zeros(ctx.n, dtype=np.int64)
     unchecked_bits = np.zeros(ctx.n, dtype=np.int64)
     hit_frames: list[pd.DataFrame] = []
+    order = {code: i for i, code in enumerate(REGISTRY)}
     unchecked: dict[str, np.ndarray] = {}
     for i, rule in enumerate(REGISTRY.of_kind(RuleKind.EXPLANATION)):
         result = _run(rule, ctx)
         expl_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
         if rule.strong:
             ctx.strong[result.hits["row"].to_numpy()] = True
-        hit_frames.append(result.hits.assign(code=rule.code, kind="explanation"))
+        hit_frames.append(result.hits.assign(_code=order[rule.code]))
     for i, rule in enumerate(REGISTRY.of_kind(RuleKind.FLAG)):
         result = _run(rule, ctx)
         flag_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
-        hit_frames.append(result.hits.assign(code=rule.code, kind="flag"))
+        hit_frames.append(result.hits.assign(_code=order[rule.code]))
         if result.not_checked is not None:
             mask = np.asarray(result.not_checked, dtype=bool)
             unchecked[rule.code] = mask
@@ -333,12 +334,15 @@ def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.
     if not frames:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in EVIDENCE_COLUMNS})
     hits = _merge_hits(pd.concat(frames, ignore_index=True))
-    ids = ctx.cache["log"]["lookup_id"].to_numpy()
+    ids = ctx.cache["log"]["lookup_id"].astype("str").reset_index(drop=True)
+    position = hits["_code"].to_numpy(dtype=np.int64)
+    codes = pa.array(list(REGISTRY), type=pa.string())
+    kinds = pa.array([rule.kind.value for rule in REGISTRY.values()], type=pa.string())
     return pd.DataFrame(
         {
-            "lookup_id": pd.Series(ids[hits["row"].to_numpy()], dtype="str"),
-            "code": hits["code"].astype("str"),
-            "kind": hits["kind"].astype("str"),
+            "lookup_id": ids.iloc[hits["row"].to_numpy()].reset_index(drop=True),
+            "code": pd.Series(pd.array(codes.take(position), dtype="str")),
+            "kind": pd.Series(pd.array(kinds.take(position), dtype="str")),
             "rests_on": hits["rests_on"],
             "reason": hits["reason"],
         }

@@ -111,7 +111,7 @@ def _tokens(content: pd.Series) -> pd.DataFrame:
     tokens = pd.DataFrame(
         {
             "rec": pc.filter(parent, keep).to_numpy().astype(np.int64),
-            "token": pd.Series(pc.filter(flat, keep).to_numpy(zero_copy_only=False), dtype="str"),
+            "token": pd.Series(pd.array(pc.filter(flat, keep).cast(pa.string()), dtype="str")),
         }
     )
     return tokens.drop_duplicates().reset_index(drop=True)
