@@ -92,12 +92,17 @@ class Dataset:
 
         """
         from kit.load.assemble import assemble
-        from kit.load.complete import complete_kind, empty_ledger
+        from kit.load.complete import Completed, complete_kind, empty_frame, empty_ledger
 
         unknown = sorted(set(frames) - set(KINDS))
         if unknown:
             raise KeyError(f"not kinds of the data contract: {', '.join(unknown)}")
-        completed = {name: complete_kind(name, frames.get(name, pd.DataFrame())) for name in KINDS}
+        completed = {
+            name: complete_kind(name, frames[name])
+            if name in frames
+            else Completed(empty_frame(name), empty_ledger())  # cached empty layout
+            for name in KINDS
+        }
         ledgers = [c.ledger for c in completed.values() if len(c.ledger)]
         ledger = pd.concat(ledgers, ignore_index=True) if ledgers else empty_ledger()
         assembled = assemble({k: c.frame for k, c in completed.items()}, ledger)

@@ -79,8 +79,20 @@ def _ids_unique(query_log: pd.DataFrame) -> bool:
     return len(pc.unique(ids)) == len(ids)
 
 
-def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def deduplicate(
+    kind_name: str, frame: pd.DataFrame, *, ids_unique: bool | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop rows that repeat an earlier row of the same kind.
+
+    Parameters
+    ----------
+    kind_name
+        A key of :data:`kit.schema.KINDS`.
+    frame
+        The completed frame of that kind.
+    ids_unique
+        For the query log: whether its lookup IDs are known to be distinct
+        (computed when ``None``).
 
     Returns
     -------
@@ -92,7 +104,7 @@ def deduplicate(kind_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     """
     if len(frame) < 2:
         return frame, empty_ledger()
-    if kind_name == "query_log" and _ids_unique(frame):
+    if kind_name == "query_log" and (_ids_unique(frame) if ids_unique is None else ids_unique):
         # lookup_id hashes most compared fields: all distinct means no duplicates.
         return frame, empty_ledger()
     key = _key_codes(kind_name, frame)
@@ -141,15 +153,21 @@ def assemble(frames: Mapping[str, pd.DataFrame], ledger: pd.DataFrame) -> Assemb
     out: dict[str, pd.DataFrame] = {}
     ledgers = [ledger]
     duplicates: dict[tuple[str, str], int] = {}
+    log_ids_unique = _ids_unique(frames["query_log"])
     for name in KINDS:
-        kept, dup_ledger = deduplicate(name, frames[name])
+        kept, dup_ledger = deduplicate(
+            name, frames[name], ids_unique=log_ids_unique if name == "query_log" else None
+        )
         out[name] = kept
         if len(dup_ledger):
             ledgers.append(dup_ledger)
             for file, count in dup_ledger["source_file"].value_counts().items():
                 duplicates[(name, str(file))] = int(count)
     log = out["query_log"]
-    subjects, subject_warnings = build_subjects(log, ids_unique=_ids_unique(log))
+    # Rows are only ever dropped, so distinct IDs stay distinct.
+    subjects, subject_warnings = build_subjects(
+        log, ids_unique=True if log_ids_unique else _ids_unique(log)
+    )
     ledgers.append(subject_warnings)
     warnings = {str(k): int(v) for k, v in subject_warnings["source_file"].value_counts().items()}
     identifiers = build_identifiers(out)

@@ -184,7 +184,8 @@ def _classified(
     id_valid and keyed.
     """
     codes, uniques = pd.factorize(texts.astype(str), use_na_sentinel=True)
-    arrays = classify_arrays([str(u) for u in uniques], default=default, counterpart=counterpart)
+    texts_of_codes = [str(u) for u in np.asarray(uniques, dtype=object)]
+    arrays = classify_arrays(texts_of_codes, default=default, counterpart=counterpart)
     return codes, arrays
 
 
@@ -232,7 +233,7 @@ def _listed(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
 def _free_text(kind: str, name: str, frame: pd.DataFrame) -> pd.DataFrame:
     present = frame[frame[f"{name}_raw"].notna()]
     codes, uniques = pd.factorize(present[f"{name}_raw"].astype(str), use_na_sentinel=True)
-    unique_text = pa.array([str(u) for u in uniques], type=pa.string())
+    unique_text = pa.array([str(u) for u in np.asarray(uniques, dtype=object)], type=pa.string())
     fast, matched = fast_free_text(unique_text)
     slow_rows = [
         (int(code), f.entity.value, f.value, f.raw, f.keyed, f.id_valid)
