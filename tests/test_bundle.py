@@ -15,7 +15,7 @@ from kit.bundle.export import (
     plotly_bundle_count,
 )
 from kit.bundle.manifest import (
-    PLACEHOLDER,
+    HASH_SLOT,
     build_manifest,
     read_facts,
     seal_report,
@@ -72,12 +72,12 @@ def test_unknown_language_and_kind_are_config_errors() -> None:
         Report(kind="audit-x")
 
 
-def test_cover_escapes_parameters_and_holds_the_placeholder() -> None:
+def test_cover_escapes_parameters_and_holds_the_hash_slot() -> None:
     report = Report(
         kind="investigation", lang="zh-TW", case_ref='檢112"; }</style><script>x', investigator=EVIL
     )
     cover = report.cover(target="TC04521", start="2023-01-01", end=None)._repr_html_()
-    assert PLACEHOLDER in cover
+    assert HASH_SLOT in cover
     assert "<script>" not in cover
     assert "</style><script>" not in cover.split("</style>", 1)[1]
     assert cover.count("</style>") == 1  # the case reference cannot close the style element
@@ -178,7 +178,7 @@ def _bundle(tmp_path: Path) -> tuple[Path, str]:
     (bundle / "tables" / "lookups.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (bundle / "notebook.ipynb").write_text("{}", encoding="utf-8")
     (bundle / "index.html").write_text(
-        f"<html><p>{PLACEHOLDER}</p><style>x{{content:'{PLACEHOLDER}'}}</style></html>",
+        f"<html><p>{HASH_SLOT}</p><style>x{{content:'{HASH_SLOT}'}}</style></html>",
         encoding="utf-8",
     )
     write_facts(

@@ -17,7 +17,7 @@ import pytest
 
 from kit.bundle import investigate, subject_review, verify
 from kit.bundle.make import NOTEBOOKS_DIR
-from kit.bundle.manifest import PLACEHOLDER
+from kit.bundle.manifest import HASH_SLOT
 
 os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
@@ -252,7 +252,7 @@ def _check_layout(bundle: Path) -> dict[str, object]:
     result = verify(bundle)
     assert result.ok, result.problems
     page = (bundle / "index.html").read_text(encoding="utf-8")
-    assert result.manifest_hash in page and PLACEHOLDER not in page
+    assert result.manifest_hash in page and HASH_SLOT not in page
     return manifest
 
 
@@ -332,6 +332,4 @@ def test_same_inputs_give_the_same_bundle(tiny_investigation: Path, tmp_path: Pa
         assert (again / name).read_bytes() == (tiny_investigation / name).read_bytes(), name
     first = (tiny_investigation / "index.html").read_text(encoding="utf-8")
     second = (again / "index.html").read_text(encoding="utf-8")
-    assert first.replace(first_hash, PLACEHOLDER) == second.replace(
-        result.manifest_hash, PLACEHOLDER
-    )
+    assert first.replace(first_hash, HASH_SLOT) == second.replace(result.manifest_hash, HASH_SLOT)

@@ -4,97 +4,28 @@ Each runs its notebook (``notebooks/monthly_audit.ipynb``,
 ``notebooks/self_review.ipynb``) under Papermill in the ``kit`` kernel with
 the bundle folder as working directory, exports ``index.html`` offline,
 writes ``manifest.json``, seals the report with the manifest hash, optionally
-signs the manifest, and appends a line to the store's access log — the same
-steps and building blocks as :func:`kit.bundle.make_bundle`.
+signs the manifest, and appends a line to the store's access log, through
+:func:`kit.bundle.make.make_bundle` like every other bundle.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from kit.audit.frames import month_bounds
 from kit.audit.session import new_seed
 from kit.bundle import BundleResult, resolve_store
-from kit.bundle.export import export_html
-from kit.bundle.manifest import (
-    NOTEBOOK_NAME,
-    REPORT_NAME,
-    build_manifest,
-    read_facts,
-    seal_report,
-    write_manifest,
-)
+from kit.bundle.make import NOTEBOOKS, NOTEBOOKS_DIR, log_access, make_bundle
 from kit.bundle.report import check_lang
-from kit.bundle.run import run_notebook
-from kit.bundle.verify import sign_manifest
-from kit.errors import BundleError
-from kit.schema import TIMEZONE
 
 __all__ = ["AUDIT_NOTEBOOK", "SELF_REVIEW_NOTEBOOK", "run_audit", "run_self_review"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-AUDIT_NOTEBOOK = NOTEBOOKS_DIR / "monthly_audit.ipynb"
-SELF_REVIEW_NOTEBOOK = NOTEBOOKS_DIR / "self_review.ipynb"
+AUDIT_NOTEBOOK = NOTEBOOKS_DIR / NOTEBOOKS["audit"]
+SELF_REVIEW_NOTEBOOK = NOTEBOOKS_DIR / NOTEBOOKS["self_review"]
 DEFAULT_CELL_TIMEOUT = 3600
 """Seconds one notebook cell may run (assessing a large agency's month takes minutes)."""
-
-
-def _bundle(
-    notebook: Path,
-    kind: str,
-    parameters: Mapping[str, object],
-    out_dir: Path,
-    *,
-    sign: Path | None,
-    timeout: float | None,
-) -> BundleResult:
-    began = time.monotonic()
-    out_dir = Path(out_dir).resolve()
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise BundleError(
-            "the output folder is not empty: give a new folder for the bundle", file=str(out_dir)
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    values = {**parameters, "bundle_dir": "."}
-    executed = out_dir / NOTEBOOK_NAME
-    run_notebook(notebook, executed, values, cwd=out_dir, timeout=timeout)
-    export_html(executed, out_dir / REPORT_NAME)
-    facts = read_facts(out_dir)
-    manifest = build_manifest(
-        out_dir,
-        kind=kind,
-        parameters=dict(parameters),
-        facts=facts,
-        created_at=datetime.now(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds"),
-        run_seconds=time.monotonic() - began,
-    )
-    manifest_hash = write_manifest(out_dir, manifest)
-    seal_report(out_dir, manifest_hash)
-    signature = sign_manifest(out_dir, sign) if sign is not None else None
-    return BundleResult(out_dir, manifest_hash, time.monotonic() - began, signature)
-
-
-def _log(
-    store: Path,
-    command: str,
-    parameters: Mapping[str, object],
-    result: BundleResult,
-    who: str | None,
-) -> None:
-    from kit.accesslog import append_access
-
-    append_access(
-        store,
-        command,
-        parameters,
-        outputs=[str(result.out_dir)],
-        manifest_hashes=[result.manifest_hash],
-        investigator=who,
-    )
 
 
 def run_audit(
@@ -158,8 +89,8 @@ def run_audit(
         "auditor": auditor,
         "reveal": bool(reveal),
     }
-    result = _bundle(AUDIT_NOTEBOOK, "audit", parameters, Path(out_dir), sign=sign, timeout=timeout)
-    _log(store, "audit", parameters, result, auditor)
+    result = make_bundle("audit", parameters, Path(out_dir), sign=sign, timeout=timeout)
+    log_access(store, "audit", parameters, result, auditor)
     return result
 
 
@@ -214,8 +145,6 @@ def run_self_review(
         "end": _iso(end),
         "lang": lang,
     }
-    result = _bundle(
-        SELF_REVIEW_NOTEBOOK, "self_review", parameters, Path(out_dir), sign=sign, timeout=timeout
-    )
-    _log(store, "self_review", parameters, result, officer)
+    result = make_bundle("self_review", parameters, Path(out_dir), sign=sign, timeout=timeout)
+    log_access(store, "self_review", parameters, result, officer)
     return result

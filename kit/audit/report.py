@@ -3,7 +3,7 @@
 Built on the bundle's escaped building blocks (:func:`kit.bundle.report.table_html`,
 ``Html``, ``FigureOutput``): text from the data reaches the page only through
 ``html.escape`` or pandas' escaping table writer. The manifest hash on the
-cover is the bundle's placeholder, replaced when the bundle is sealed.
+cover is the bundle's hash slot, replaced when the bundle is sealed.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from kit.bundle.manifest import PLACEHOLDER, kit_version
-from kit.bundle.report import FigureOutput, Html, check_lang, css_string, table_html
+from kit.bundle.manifest import kit_version
+from kit.bundle.report import FigureOutput, Html, check_lang, cover_html, table_html
 
 __all__ = ["AUDIT_SECTIONS", "AuditReport", "hours_figure", "volume_figure"]
 
@@ -109,24 +109,13 @@ class AuditReport:
             (self.label("kit"), kit_version()),
         ]
         none = self.label("none")
-        cells = "\n".join(
-            f"<tr><th>{html.escape(name)}</th>"
-            f"<td>{html.escape(str(value) if value not in (None, '') else none)}</td></tr>"
-            for name, value in shown
-        )
-        style = (
-            "<style>@page { @top-left { content: "
-            + css_string(header)
-            + '; font-size: 8pt; color: #444; } @top-right { content: "SHA-256 '
-            + PLACEHOLDER
-            + '"; font-size: 6pt; color: #666; } }</style>'
-        )
-        title = html.escape(TITLES[self.kind][self.lang])
-        return Html(
-            f'{style}\n<div class="kit-cover" lang="{self.lang}">\n<h1>{title}</h1>\n'
-            f"<table>\n{cells}\n<tr><th>{html.escape(self.label('manifest'))}</th>"
-            f'<td><code class="kit-manifest-hash">{PLACEHOLDER}</code></td></tr>\n</table>\n'
-            f'<p class="kit-note">{html.escape(self.label("verify"))}</p>\n</div>'
+        return cover_html(
+            title=TITLES[self.kind][self.lang],
+            rows=[(name, none if value in (None, "") else value) for name, value in shown],
+            lang=self.lang,
+            header=header,
+            manifest_label=self.label("manifest"),
+            note=self.label("verify"),
         )
 
     def text(self, *paragraphs: str) -> Html:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kit.bundle.explorer import LookupExplorer, explorer
 from kit.bundle.make import BundleResult, investigate, make_bundle, resolve_store, subject_review
-from kit.bundle.manifest import PLACEHOLDER
+from kit.bundle.manifest import HASH_SLOT
 from kit.bundle.report import REPORT_MAX_ROWS, SECTIONS, Report, table_html
 from kit.bundle.review import (
     EVIDENCE_TABLES,
@@ -39,7 +39,7 @@ from kit.bundle.verify import (
 
 __all__ = [
     "EVIDENCE_TABLES",
-    "PLACEHOLDER",
+    "HASH_SLOT",
     "REPORT_MAX_ROWS",
     "SECTIONS",
     "BundleResult",

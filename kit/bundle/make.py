@@ -39,7 +39,13 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS: dict[str, str] = {
     "investigation": "officer_investigation.ipynb",
     "subject": "subject_access_review.ipynb",
+    "audit": "monthly_audit.ipynb",
+    "self_review": "self_review.ipynb",
 }
+"""Report notebooks by bundle kind."""
+
+WITH_EXPLORER = frozenset({"investigation", "subject"})
+"""Kinds whose notebook has an interactive explorer, switched off in a bundle."""
 
 DEFAULT_CELL_TIMEOUT = 1800
 """Seconds one notebook cell may run before the bundle fails."""
@@ -127,7 +133,7 @@ def make_bundle(
     Parameters
     ----------
     kind
-        ``investigation`` or ``subject`` (which notebook).
+        Which notebook: a key of :data:`NOTEBOOKS`.
     parameters
         The notebook parameters (``bundle_dir`` and ``explorer`` are set here).
     out_dir
@@ -155,7 +161,9 @@ def make_bundle(
     began = time.monotonic()
     out_dir = Path(out_dir).resolve()
     _prepare_out_dir(out_dir)
-    values = {**parameters, "bundle_dir": ".", "explorer": False}
+    values = {**parameters, "bundle_dir": "."}
+    if kind in WITH_EXPLORER:
+        values["explorer"] = False
     notebook = out_dir / NOTEBOOK_NAME
     run_notebook(NOTEBOOKS_DIR / NOTEBOOKS[kind], notebook, values, cwd=out_dir, timeout=timeout)
     export_html(notebook, out_dir / REPORT_NAME)
@@ -174,13 +182,14 @@ def make_bundle(
     return BundleResult(out_dir, manifest_hash, time.monotonic() - began, signature)
 
 
-def _log_access(
+def log_access(
     store: Path,
     command: str,
     parameters: Mapping[str, object],
     result: BundleResult,
     investigator: str | None,
 ) -> None:
+    """Append the bundle's line to the store's access log (identifiers hashed)."""
     from kit.accesslog import append_access
 
     append_access(
@@ -255,7 +264,7 @@ def investigate(
         "case_dir": str(Path(case_dir).resolve()) if case_dir is not None else None,
     }
     result = make_bundle("investigation", parameters, Path(out_dir), sign=sign, timeout=timeout)
-    _log_access(store, "investigate", parameters, result, investigator)
+    log_access(store, "investigate", parameters, result, investigator)
     return result
 
 
@@ -309,5 +318,5 @@ def subject_review(
         "investigator": investigator,
     }
     result = make_bundle("subject", parameters, Path(out_dir), sign=sign, timeout=timeout)
-    _log_access(store, "subject", parameters, result, investigator)
+    log_access(store, "subject", parameters, result, investigator)
     return result

@@ -5,18 +5,18 @@ The hash shown on the report's cover must be the SHA-256 of the final
 this scheme (also written into every manifest under ``hash_scheme``):
 
 1. The notebook runs and writes ``notebook.ipynb``, the tables and the
-   graph. The report is exported as ``index.html`` with the placeholder
-   :data:`PLACEHOLDER` where the manifest hash goes (the cover, the print
+   graph. The report is exported as ``index.html`` with the hash slot
+   :data:`HASH_SLOT` where the manifest hash goes (the cover, the print
    header).
 2. ``manifest.json`` lists the SHA-256 of every bundle file as it is at this
-   point — ``index.html`` still holding the placeholder — and of every input
+   point — ``index.html`` still holding the hash slot — and of every input
    file. Its own SHA-256 ``H`` is computed from its bytes.
-3. Every placeholder in ``index.html`` is replaced by ``H`` ("sealing").
+3. Every hash slot in ``index.html`` is replaced by ``H`` ("sealing").
 
 To check a bundle (:func:`kit.bundle.verify.verify`): compute ``H`` from
 ``manifest.json``; hash every listed file, and for ``index.html`` (marked
 ``"sealed": true``) hash its text with every occurrence of ``H`` replaced by
-the placeholder. A changed byte anywhere, in the report, the tables or the
+the hash slot. A changed byte anywhere, in the report, the tables or the
 manifest, makes a hash differ.
 """
 
@@ -39,13 +39,13 @@ FACTS_NAME = "facts.json"
 """Written by the notebook (inputs, row counts, checks); folded into the manifest, then removed."""
 
 FORMAT = "kit-evidence-bundle/1"
-PLACEHOLDER = "KIT-MANIFEST-SHA256-PENDING-" + "0" * 36
+HASH_SLOT = "KIT-MANIFEST-SHA256-PENDING-" + "0" * 36
 """Stands in the report for the manifest hash until the bundle is sealed (64 characters)."""
 
 HASH_SCHEME = (
     "files[].sha256 is the SHA-256 of each bundle file; for the file marked sealed "
     "(index.html) it is the SHA-256 of the UTF-8 text with every occurrence of this "
-    "manifest's own SHA-256 replaced by the placeholder '" + PLACEHOLDER + "'. The SHA-256 "
+    "manifest's own SHA-256 replaced by the hash slot '" + HASH_SLOT + "'. The SHA-256 "
     "of manifest.json's bytes is the bundle hash shown on the report's cover; "
     "manifest.sig, when present, is an Ed25519 signature of manifest.json's bytes "
     "(base64)."
@@ -85,9 +85,9 @@ def sha256_file(path: Path) -> str:
 
 
 def sha256_sealed(path: Path, manifest_hash: str) -> str:
-    """Return the SHA-256 of a sealed report with its manifest hash put back to the placeholder."""
+    """Return the SHA-256 of a sealed report with its manifest hash put back to the hash slot."""
     text = path.read_text(encoding="utf-8")
-    return hashlib.sha256(text.replace(manifest_hash, PLACEHOLDER).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.replace(manifest_hash, HASH_SLOT).encode("utf-8")).hexdigest()
 
 
 def library_versions() -> dict[str, str]:
@@ -128,7 +128,7 @@ def build_manifest(
     created_at: str,
     run_seconds: float,
 ) -> dict[str, object]:
-    """Return the manifest of a bundle whose report still holds the placeholder.
+    """Return the manifest of a bundle whose report still holds the hash slot.
 
     Parameters
     ----------
@@ -162,7 +162,7 @@ def build_manifest(
         "format": FORMAT,
         "kind": kind,
         "hash_scheme": HASH_SCHEME,
-        "placeholder": PLACEHOLDER,
+        "hash_slot": HASH_SLOT,
         "varies_between_runs": list(VARIES_BETWEEN_RUNS),
         "created_at": created_at,
         "run_seconds": round(run_seconds, 3),
@@ -194,13 +194,13 @@ def write_manifest(bundle_dir: Path, manifest: Mapping[str, object]) -> str:
 
 
 def seal_report(bundle_dir: Path, manifest_hash: str) -> int:
-    """Put the manifest hash into the report in place of the placeholder; return how many."""
+    """Put the manifest hash into the report in place of the hash slot; return how many."""
     report = bundle_dir / REPORT_NAME
     if not report.exists():
         return 0
     text = report.read_text(encoding="utf-8")
-    count = text.count(PLACEHOLDER)
-    report.write_text(text.replace(PLACEHOLDER, manifest_hash), encoding="utf-8")
+    count = text.count(HASH_SLOT)
+    report.write_text(text.replace(HASH_SLOT, manifest_hash), encoding="utf-8")
     return count
 
 

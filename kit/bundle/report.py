@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from kit.bundle.manifest import PLACEHOLDER, kit_version
+from kit.bundle.manifest import HASH_SLOT, kit_version
 from kit.errors import ConfigError
 
 LANGS: tuple[str, ...] = ("zh-TW", "en")
@@ -196,6 +196,40 @@ def _period_text(start: object, end: object, lang: str) -> str:
     return f"{first} – {last}"
 
 
+def cover_html(
+    *,
+    title: str,
+    rows: Sequence[tuple[str, object]],
+    lang: str,
+    header: str,
+    manifest_label: str,
+    note: str,
+) -> Html:
+    """Return a report cover: title, (label, value) rows, and the manifest hash slot.
+
+    Every text is escaped. The manifest hash is written as :data:`HASH_SLOT`,
+    on the cover and in the print header of every page (with ``header``, the
+    case reference, on the left), and replaced when the bundle is sealed.
+    """
+    cells = "\n".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td></tr>"
+        for name, value in rows
+    )
+    style = (
+        "<style>@page { @top-left { content: "
+        + css_string(header)
+        + '; font-size: 8pt; color: #444; } @top-right { content: "SHA-256 '
+        + HASH_SLOT
+        + '"; font-size: 6pt; color: #666; } }</style>'
+    )
+    return Html(
+        f'{style}\n<div class="kit-cover" lang="{lang}">\n<h1>{html.escape(title)}</h1>\n'
+        f"<table>\n{cells}\n<tr><th>{html.escape(manifest_label)}</th>"
+        f'<td><code class="kit-manifest-hash">{HASH_SLOT}</code></td></tr>\n</table>\n'
+        f'<p class="kit-note">{html.escape(note)}</p>\n</div>'
+    )
+
+
 class Report:
     """The presentation of one bundle: language, cover facts, figure numbering.
 
@@ -243,7 +277,7 @@ class Report:
     def cover(self, *, target: str, start: object = None, end: object = None) -> Html:
         """Return the cover: title, case, target, period, masking mode and the manifest hash.
 
-        The manifest hash is written as :data:`kit.bundle.manifest.PLACEHOLDER`
+        The manifest hash is written as :data:`kit.bundle.manifest.HASH_SLOT`
         and replaced when the bundle is sealed.
         """
         none = self.label("none")
@@ -256,24 +290,13 @@ class Report:
             (self.label("masking"), self.label("revealed" if self.reveal else "masked")),
             (self.label("kit"), kit_version()),
         ]
-        cells = "\n".join(
-            f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td></tr>"
-            for name, value in rows
-        )
-        header = css_string(self.case_ref or "")
-        style = (
-            "<style>@page { @top-left { content: "
-            + header
-            + '; font-size: 8pt; color: #444; } @top-right { content: "SHA-256 '
-            + PLACEHOLDER
-            + '"; font-size: 6pt; color: #666; } }</style>'
-        )
-        title = html.escape(TITLES[self.kind][self.lang])
-        return Html(
-            f'{style}\n<div class="kit-cover" lang="{self.lang}">\n<h1>{title}</h1>\n'
-            f"<table>\n{cells}\n<tr><th>{html.escape(self.label('manifest'))}</th>"
-            f'<td><code class="kit-manifest-hash">{PLACEHOLDER}</code></td></tr>\n</table>\n'
-            f'<p class="kit-note">{html.escape(self.label("verify"))}</p>\n</div>'
+        return cover_html(
+            title=TITLES[self.kind][self.lang],
+            rows=rows,
+            lang=self.lang,
+            header=self.case_ref or "",
+            manifest_label=self.label("manifest"),
+            note=self.label("verify"),
         )
 
     def scope(self, *, target: str, start: object = None, end: object = None) -> Html:
