@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kit.bundle.manifest import kit_version
-from kit.bundle.report import FigureOutput, Html, check_lang, cover_html, table_html
+from kit.bundle.report import FigureOutput, Html, check_lang, cover_html, figure_output, table_html
 
 __all__ = ["AUDIT_SECTIONS", "AuditReport", "hours_figure", "volume_figure"]
 
@@ -139,22 +139,8 @@ class AuditReport:
 
     def figure(self, figure: Any) -> FigureOutput:
         """Return a Plotly figure for display; the first one carries plotly.js inline."""
-        import plotly.io as pio
-
         self._figures += 1
-        div = pio.to_html(
-            figure,
-            full_html=False,
-            include_plotlyjs=self._figures == 1,
-            include_mathjax=False,
-            div_id=f"kit-audit-figure-{self._figures}",
-            config={"displaylogo": False, "responsive": True},
-            validate=False,
-        )
-        return FigureOutput(
-            figure_json=pio.to_json(figure, validate=False),
-            html=f'<div class="kit-figure">{div}</div>',
-        )
+        return figure_output(figure, number=self._figures, prefix="kit-audit-figure")
 
 
 def volume_figure(volume_by_unit: pd.DataFrame, *, lang: str = "zh-TW", top: int = 30) -> go.Figure:

@@ -190,6 +190,28 @@ class FigureOutput:
         }
 
 
+def figure_output(figure: Any, *, number: int, prefix: str = "kit-figure") -> FigureOutput:
+    """Return figure ``number`` of a report: its HTML (plotly.js inline only in the first) and JSON.
+
+    The div id is ``{prefix}-{number}``, so the page is the same from run to run.
+    """
+    import plotly.io as pio
+
+    div = pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=number == 1,
+        include_mathjax=False,
+        div_id=f"{prefix}-{number}",
+        config={"displaylogo": False, "responsive": True},
+        validate=False,
+    )
+    return FigureOutput(
+        figure_json=pio.to_json(figure, validate=False),
+        html=f'<div class="kit-figure">{div}</div>',
+    )
+
+
 def _period_text(start: object, end: object, lang: str) -> str:
     first = str(start) if start not in (None, "") else LABELS["open_start"][lang]
     last = str(end) if end not in (None, "") else LABELS["open_end"][lang]
@@ -356,19 +378,5 @@ class Report:
 
         The first figure carries plotly.js inline; later ones rely on it.
         """
-        import plotly.io as pio
-
         self._figures += 1
-        div = pio.to_html(
-            figure,
-            full_html=False,
-            include_plotlyjs=self._figures == 1,
-            include_mathjax=False,
-            div_id=f"kit-figure-{self._figures}",
-            config={"displaylogo": False, "responsive": True},
-            validate=False,
-        )
-        return FigureOutput(
-            figure_json=pio.to_json(figure, validate=False),
-            html=f'<div class="kit-figure">{div}</div>',
-        )
+        return figure_output(figure, number=self._figures)
