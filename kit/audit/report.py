@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kit.bundle.manifest import kit_version
+from kit.bundle.report import LABELS as COVER_LABELS
 from kit.bundle.report import FigureOutput, Html, check_lang, cover_html, figure_output, table_html
 
 __all__ = ["AUDIT_SECTIONS", "AuditReport", "hours_figure", "volume_figure"]
@@ -45,6 +46,17 @@ TITLES = {
     "self_review": {"zh-TW": "員警本人查詢紀錄", "en": "My own lookup log"},
 }
 
+SHARED_COVER_LABELS = (
+    "period",
+    "masking",
+    "masked",
+    "revealed",
+    "kit",
+    "manifest",
+    "none",
+    "verify",
+)
+
 LABELS: dict[str, dict[str, str]] = {
     "month": {"zh-TW": "稽核月份", "en": "Month"},
     "unit": {"zh-TW": "受稽核單位", "en": "Units audited"},
@@ -52,17 +64,8 @@ LABELS: dict[str, dict[str, str]] = {
     "auditor": {"zh-TW": "稽核人員", "en": "Auditor"},
     "seed": {"zh-TW": "抽樣種子", "en": "Sampling seed"},
     "officer": {"zh-TW": "員警", "en": "Officer"},
-    "period": {"zh-TW": "期間", "en": "Period"},
-    "masking": {"zh-TW": "識別資料", "en": "Identifiers"},
-    "masked": {"zh-TW": "遮蔽（以代號區別不同對象）", "en": "masked (pseudonyms)"},
-    "revealed": {"zh-TW": "完整顯示", "en": "shown in full"},
-    "kit": {"zh-TW": "工具版本", "en": "Kit version"},
-    "manifest": {"zh-TW": "清單雜湊值 (manifest.json SHA-256)", "en": "Manifest SHA-256"},
-    "none": {"zh-TW": "（未提供）", "en": "(not given)"},
-    "verify": {
-        "zh-TW": "以 kit verify 本資料夾 --expect 上列雜湊值 驗證本報告及所附檔案未經變更。",
-        "en": "Check this report and its files with kit verify BUNDLE_DIR --expect HASH.",
-    },
+    # The cover's shared wording is the investigation reports' own.
+    **{key: COVER_LABELS[key] for key in SHARED_COVER_LABELS},
     "lookups": {"zh-TW": "查詢筆數", "en": "lookups"},
     "suspicious": {"zh-TW": "可疑", "en": "suspicious"},
     "hour": {"zh-TW": "時", "en": "hour"},
