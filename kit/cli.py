@@ -8,8 +8,6 @@ what to do; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -45,28 +43,14 @@ def cli_date(text: str) -> date:
     return parsed
 
 
-def cache_store_for(data_dir: Path) -> Path:
-    """Return the cache store used for ``--data DIR`` (never inside the data folder).
-
-    The cache lives under ``$KIT_CACHE`` (default ``~/.cache/kit``), one store
-    per data folder, named by the SHA-256 of the folder's absolute path.
-    Ingesting is idempotent, so a second run only adds files that are new.
-    """
-    root = Path(os.environ.get("KIT_CACHE") or Path.home() / ".cache" / "kit")
-    key = hashlib.sha256(str(data_dir.resolve()).encode("utf-8")).hexdigest()[:16]
-    return root / "stores" / key
-
-
 def _store_from_args(args: argparse.Namespace) -> Path:
-    """Return the store a command reads, ingesting ``--data`` into its cache first."""
-    from kit.store import ingest
+    """Return the absolute store a command reads, ingesting ``--data`` into its cache first."""
+    from kit.store import resolve_store
 
     if args.store is not None:
-        return Path(args.store)
-    data_dir = Path(args.data)
-    store = cache_store_for(data_dir)
-    ingest(data_dir, store)
-    return store
+        # Opened as given: a folder that is not a store fails with StoreError.
+        return Path(args.store).resolve()
+    return resolve_store(Path(args.data))
 
 
 def _add_source(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

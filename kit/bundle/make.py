@@ -32,6 +32,7 @@ from kit.bundle.run import run_notebook
 from kit.bundle.verify import sign_manifest
 from kit.errors import BundleError, ConfigError
 from kit.schema import TIMEZONE
+from kit.store.cache import resolve_store
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 """The repository's ``notebooks/`` folder."""
@@ -92,24 +93,6 @@ def _iso(value: date | str | None) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def resolve_store(source: str | Path) -> Path:
-    """Return the store to read: ``source`` itself if it is one, else its cache store.
-
-    A data folder (DATA.md) is ingested into the same cache store ``kit
-    --data`` uses (idempotent: a second run only hashes the files).
-    """
-    from kit.store import ingest
-
-    path = Path(source)
-    if (path / "store.json").is_file():
-        return path
-    from kit.cli import cache_store_for
-
-    store = cache_store_for(path)
-    ingest(path, store)
-    return store
 
 
 def _prepare_out_dir(out_dir: Path) -> None:

@@ -7,6 +7,7 @@ fast queries (``lookups_by_officer``, ``lookups_by_subject``) and for
 
 from __future__ import annotations
 
+from kit.store.cache import cache_store_for, resolve_store
 from kit.store.ingest import IngestResult, compact, ingest
 from kit.store.layout import Store, open_store
 from kit.store.period import Period, parse_day
@@ -16,6 +17,7 @@ __all__ = [
     "IngestResult",
     "Period",
     "Store",
+    "cache_store_for",
     "compact",
     "ingest",
     "load_dataset",
@@ -23,5 +25,6 @@ __all__ = [
     "lookups_by_subject",
     "open_store",
     "parse_day",
+    "resolve_store",
     "subject_keys",
 ]
