@@ -141,17 +141,34 @@ def _lookups(
             "subject": subjects,
             "detail": detail,
             "role": role,
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
             "lookup_id": text(rows["lookup_id"]),
         },
         rows.index,
     )
 
 
+def _of_officer(frame: pd.DataFrame, officer: str) -> pd.DataFrame:
+    """Return the rows of a kind that belong to the officer."""
+    return frame[(frame["officer_id"].astype("string") == officer).fillna(False)]
+
+
+def _events(frame: pd.DataFrame, officer: str, lo: Any, hi: Any) -> tuple[pd.DataFrame, Any]:
+    """Return the officer's rows of a point-in-time kind within the period, and their times."""
+    rows = _of_officer(frame, officer)
+    times = as_time(rows["time"])
+    keep = in_period(times, lo, hi)
+    return rows[keep], times[keep]
+
+
+def _provenance(rows: pd.DataFrame) -> dict[str, Any]:
+    """Return the provenance columns of timeline rows (where each entry stands in its source)."""
+    return {"source_file": text(rows["source_file"]), "source_line": text(rows["source_line"])}
+
+
 def _shifts(dataset: Any, officer: str, lo: Any, hi: Any) -> pd.DataFrame:
     roster = dataset.duty_roster
-    rows = roster[(roster["officer_id"].astype("string") == officer).fillna(False)]
+    rows = _of_officer(roster, officer)
     start, end = as_time(rows["start"]), as_time(rows["end"])
     rows = rows[overlaps(start, end, lo, hi)]
     return _frame(
@@ -162,8 +179,7 @@ def _shifts(dataset: Any, officer: str, lo: Any, hi: Any) -> pd.DataFrame:
             "label": text(rows["duty"]),
             "on_duty": rows["on_duty"],
             "detail": text(rows["unit"]),
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
         },
         rows.index,
     )
@@ -171,7 +187,7 @@ def _shifts(dataset: Any, officer: str, lo: Any, hi: Any) -> pd.DataFrame:
 
 def _register(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> pd.DataFrame:
     register = dataset.register
-    rows = register[(register["officer_id"].astype("string") == officer).fillna(False)]
+    rows = _of_officer(register, officer)
     out_time, in_time = as_time(rows["out_time"]), as_time(rows["in_time"])
     rows = rows[overlaps(out_time, in_time, lo, hi)]
     return _frame(
@@ -181,8 +197,7 @@ def _register(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> p
             "lane": "register",
             "label": text(rows["reason"]),
             "detail": masker.text_series(join_list(rows["equipment"])),
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
         },
         rows.index,
     )
@@ -190,17 +205,14 @@ def _register(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> p
 
 def _worklog(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> pd.DataFrame:
     log = dataset.worklog
-    rows = log[(log["officer_id"].astype("string") == officer).fillna(False)]
-    times = as_time(rows["time"])
-    rows = rows[in_period(times, lo, hi)]
+    rows, times = _events(log, officer, lo, hi)
     return _frame(
         {
             "time": times.loc[rows.index],
             "lane": "worklog",
             "label": text(rows["case_no"]),
             "detail": masker.text_series(rows["content"]),
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
         },
         rows.index,
     )
@@ -208,9 +220,7 @@ def _worklog(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> pd
 
 def _tickets(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> pd.DataFrame:
     tickets = dataset.tickets
-    rows = tickets[(tickets["officer_id"].astype("string") == officer).fillna(False)]
-    times = as_time(rows["time"])
-    rows = rows[in_period(times, lo, hi)]
+    rows, times = _events(tickets, officer, lo, hi)
     plate = masker.show_series(rows["plate_entity"], rows["plate"])
     person = masker.show_series(rows["person_id_entity"], rows["person_id"])
     return _frame(
@@ -220,8 +230,7 @@ def _tickets(dataset: Any, officer: str, lo: Any, hi: Any, masker: Masker) -> pd
             "label": text(rows["ticket_no"]),
             "subject": (plate + ("; " + person).fillna("")).astype("string"),
             "detail": masker.text_series(rows["violation"]),
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
         },
         rows.index,
     )
@@ -236,9 +245,7 @@ def _communications(
     masker: Masker,
 ) -> pd.DataFrame:
     comms = dataset.communications
-    rows = comms[(comms["officer_id"].astype("string") == officer).fillna(False)]
-    times = as_time(rows["time"])
-    rows = rows[in_period(times, lo, hi)]
+    rows, times = _events(comms, officer, lo, hi)
     flags = pd.Series(pd.NA, index=rows.index, dtype="string")
     severity = pd.Series("none", index=rows.index, dtype="string")
     flagged = getattr(assessment, "communications", None)
@@ -272,8 +279,7 @@ def _communications(
             "flags": flags,
             "subject": (counterpart + (" " + name).fillna("")).astype("string"),
             "detail": masker.text_series(rows["content"]),
-            "source_file": text(rows["source_file"]),
-            "source_line": text(rows["source_line"]),
+            **_provenance(rows),
         },
         rows.index,
     )
