@@ -10,9 +10,11 @@ import plotly.graph_objects as go
 import pytest
 
 from kit.bundle.export import (
+    export_notebook,
     external_references,
     offline_html,
     plotly_bundle_count,
+    render_figures,
 )
 from kit.bundle.manifest import (
     HASH_SLOT,
@@ -22,7 +24,14 @@ from kit.bundle.manifest import (
     write_facts,
     write_manifest,
 )
-from kit.bundle.report import SECTIONS, Report, css_string, table_html
+from kit.bundle.report import (
+    FIGURE_METADATA,
+    PLOTLY_MIMETYPE,
+    SECTIONS,
+    Report,
+    css_string,
+    table_html,
+)
 from kit.bundle.run import _safe_reason, clean_notebook
 from kit.bundle.verify import generate_signing_key, sign_manifest, verify
 from kit.errors import BundleError, ConfigError
@@ -93,14 +102,42 @@ def test_css_string_escapes_everything_but_letters_and_digits() -> None:
 
 def test_figures_inline_plotlyjs_once_with_stable_ids() -> None:
     report = Report(kind="subject", lang="en")
-    first = report.figure(go.Figure(go.Scatter(x=[1], y=[2])))._repr_mimebundle_()
-    second = report.figure(go.Figure(go.Bar(x=[1], y=[2])))._repr_mimebundle_()
-    assert plotly_bundle_count(first["text/html"]) == 1
-    assert plotly_bundle_count(second["text/html"]) == 0
-    assert 'id="kit-figure-1"' in first["text/html"]
-    assert 'id="kit-figure-2"' in second["text/html"]
-    assert "mathjax" not in second["text/html"].lower()
-    assert second["application/vnd.plotly.v1+json"]["data"][0]["type"] == "bar"
+    first = report.figure(go.Figure(go.Scatter(x=[1], y=[2])))
+    second = report.figure(go.Figure(go.Bar(x=[1], y=[2])))
+    assert plotly_bundle_count(first.html) == 1
+    assert plotly_bundle_count(second.html) == 0
+    assert 'id="kit-figure-1"' in first.html
+    assert 'id="kit-figure-2"' in second.html
+    assert "mathjax" not in second.html.lower()
+    # The notebook carries each figure once, as Plotly JSON, with its place in the report.
+    data, metadata = second._repr_mimebundle_()
+    assert "text/html" not in data
+    assert data[PLOTLY_MIMETYPE]["data"][0]["type"] == "bar"
+    assert metadata[FIGURE_METADATA] == {"div_id": "kit-figure-2", "plotlyjs": False}
+
+
+def test_export_renders_report_figures_once_with_plotlyjs_once(tmp_path: Path) -> None:
+    import nbformat
+
+    report = Report(kind="subject", lang="en")
+    figures = [report.figure(go.Figure(go.Scatter(x=[1], y=[n]))) for n in range(3)]
+    cell = nbformat.v4.new_code_cell("report.figure(...)")
+    for figure in figures:
+        data, metadata = figure._repr_mimebundle_()
+        cell.outputs.append(nbformat.v4.new_output("display_data", data=data, metadata=metadata))
+    other = nbformat.v4.new_output(
+        "display_data", data={PLOTLY_MIMETYPE: {"data": []}, "text/plain": "Figure()"}
+    )
+    cell.outputs.append(other)
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert render_figures(notebook) == 3
+    shown = [output["data"] for output in cell.outputs]
+    assert [list(d) for d in shown[:3]] == [["text/html"]] * 3
+    assert [d["text/html"] for d in shown[:3]] == [f.html for f in figures]
+    assert PLOTLY_MIMETYPE in shown[3]  # not a report figure: left alone
+    page = export_notebook(notebook, tmp_path / "index.html").read_text(encoding="utf-8")
+    assert plotly_bundle_count(page) == 1
+    assert [f'id="kit-figure-{n}"' in page for n in (1, 2, 3)] == [True] * 3
 
 
 # ------------------------------------------------------------------ export

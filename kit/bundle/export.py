@@ -174,8 +174,60 @@ def _exporter() -> Any:
     )
 
 
+def render_figures(notebook: Any) -> int:
+    """Turn every report figure of an executed notebook into its HTML, in place; return how many.
+
+    A report figure is an output carrying Plotly's mimetype and the kit's
+    figure metadata (:class:`kit.bundle.report.FigureOutput`); its data
+    becomes the figure's ``text/html`` alone (:func:`kit.bundle.report.figure_html`),
+    which the template shows. Other outputs are left as they are.
+    """
+    from kit.bundle.report import FIGURE_METADATA, PLOTLY_MIMETYPE, figure_html
+
+    rendered = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            figure = output.get("metadata", {}).get(FIGURE_METADATA)
+            data = output.get("data", {})
+            if figure is None or PLOTLY_MIMETYPE not in data:
+                continue
+            page = figure_html(
+                data[PLOTLY_MIMETYPE],
+                div_id=str(figure["div_id"]),
+                plotlyjs=bool(figure["plotlyjs"]),
+            )
+            output["data"] = nbformat.NotebookNode({"text/html": page})
+            rendered += 1
+    return rendered
+
+
+def export_notebook(notebook: Any, html_path: Path) -> Path:
+    """Render an executed notebook (in memory) as the offline report ``html_path``.
+
+    The notebook's report figures are rendered in place (:func:`render_figures`):
+    write the notebook before exporting it.
+
+    Parameters
+    ----------
+    notebook
+        The executed notebook, an ``nbformat`` node.
+    html_path
+        Where the page is written (UTF-8).
+
+    Returns
+    -------
+    Path
+        ``html_path``.
+
+    """
+    render_figures(notebook)
+    body, _resources = _exporter().from_notebook_node(notebook)
+    html_path.write_text(offline_html(body), encoding="utf-8")
+    return html_path
+
+
 def export_html(notebook: Path, html_path: Path) -> Path:
-    """Render an executed notebook as the offline report ``html_path``.
+    """Render an executed notebook file as the offline report ``html_path``.
 
     Parameters
     ----------
@@ -190,7 +242,4 @@ def export_html(notebook: Path, html_path: Path) -> Path:
         ``html_path``.
 
     """
-    node = nbformat.read(notebook, as_version=4)
-    body, _resources = _exporter().from_notebook_node(node)
-    html_path.write_text(offline_html(body), encoding="utf-8")
-    return html_path
+    return export_notebook(nbformat.read(notebook, as_version=4), html_path)

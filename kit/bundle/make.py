@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kit.bundle.export import export_html
+from kit.bundle.export import export_notebook
 from kit.bundle.manifest import (
     MANIFEST_NAME,
     NOTEBOOK_NAME,
@@ -28,7 +28,7 @@ from kit.bundle.manifest import (
     write_manifest,
 )
 from kit.bundle.report import check_lang
-from kit.bundle.run import run_notebook
+from kit.bundle.run import execute_notebook, write_notebook
 from kit.bundle.verify import sign_manifest
 from kit.errors import BundleError, ConfigError
 from kit.schema import TIMEZONE
@@ -148,8 +148,12 @@ def make_bundle(
     if kind in WITH_EXPLORER:
         values["explorer"] = False
     notebook = out_dir / NOTEBOOK_NAME
-    run_notebook(NOTEBOOKS_DIR / NOTEBOOKS[kind], notebook, values, cwd=out_dir, timeout=timeout)
-    export_html(notebook, out_dir / REPORT_NAME)
+    executed = execute_notebook(
+        NOTEBOOKS_DIR / NOTEBOOKS[kind], notebook, values, cwd=out_dir, timeout=timeout
+    )
+    # Written once, then exported from memory (the export renders its figures in place).
+    write_notebook(executed, notebook)
+    export_notebook(executed, out_dir / REPORT_NAME)
     facts = read_facts(out_dir)
     manifest = build_manifest(
         out_dir,

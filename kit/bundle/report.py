@@ -6,10 +6,11 @@ cell works in JupyterLab, under Papermill and in tests. Text from the data
 reaches the page only through :func:`table_html` (pandas escapes every cell
 and header) or :func:`html.escape`; nothing is pasted into HTML unescaped.
 
-Figures are shown with both Plotly's own mimetype (JupyterLab draws it) and
-an HTML rendering for the exported report: plotly.js is inlined with the
-first figure only, MathJax is never requested, and each figure gets a stable
-``div`` id (``kit-figure-1``…) so two runs give the same page.
+Figures are shown with Plotly's own mimetype only (JupyterLab draws it), with
+their stable ``div`` id (``kit-figure-1``…) in the output's metadata; the
+exporter turns each into HTML once (:func:`figure_html`): plotly.js is inlined
+with the first figure only, MathJax is never requested, and two runs give the
+same page. The notebook thus carries each figure once and plotly.js not at all.
 """
 
 from __future__ import annotations
@@ -172,43 +173,88 @@ class Html:
         return self.text
 
 
-@dataclass(frozen=True)
-class FigureOutput:
-    """A Plotly figure as JupyterLab and the exported report each want it."""
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+"""Plotly's own output mimetype (drawn by JupyterLab's Plotly extension)."""
 
-    figure_json: str
-    html: str
+FIGURE_METADATA = "kit_figure"
+"""Output metadata key of a report figure: its ``div_id`` and whether it carries plotly.js."""
 
-    def __repr__(self) -> str:
-        return "<report figure>"
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, Any]:
-        return {
-            "application/vnd.plotly.v1+json": json.loads(self.figure_json),
-            "text/html": self.html,
-            "text/plain": repr(self),
-        }
+FIGURE_CONFIG: dict[str, object] = {"displaylogo": False, "responsive": True}
+"""plotly.js configuration of every report figure."""
 
 
-def figure_output(figure: Any, *, number: int, prefix: str = "kit-figure") -> FigureOutput:
-    """Return figure ``number`` of a report: its HTML (plotly.js inline only in the first) and JSON.
+def figure_html(figure: Any, *, div_id: str, plotlyjs: bool) -> str:
+    """Return a report figure as HTML: its ``div`` (id ``div_id``) and drawing script.
 
-    The div id is ``{prefix}-{number}``, so the page is the same from run to run.
+    Parameters
+    ----------
+    figure
+        A Plotly figure, or its JSON form as a dict (as a notebook holds it).
+    div_id
+        The stable id of the figure's ``div``.
+    plotlyjs
+        Inline plotly.js before the figure (the report's first figure only).
+
     """
     import plotly.io as pio
 
     div = pio.to_html(
         figure,
         full_html=False,
-        include_plotlyjs=number == 1,
+        include_plotlyjs=plotlyjs,
         include_mathjax=False,
-        div_id=f"{prefix}-{number}",
-        config={"displaylogo": False, "responsive": True},
+        div_id=div_id,
+        config=dict(FIGURE_CONFIG),
         validate=False,
     )
+    return f'<div class="kit-figure">{div}</div>'
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    """A Plotly figure of a report, shown with Plotly's mimetype and its place in the report.
+
+    Attributes
+    ----------
+    figure_json
+        The figure as Plotly JSON.
+    div_id
+        The stable id of its ``div`` in the exported page.
+    plotlyjs
+        Whether the exported page inlines plotly.js with this figure (the first).
+
+    """
+
+    figure_json: str
+    div_id: str
+    plotlyjs: bool
+
+    def __repr__(self) -> str:
+        return "<report figure>"
+
+    @property
+    def html(self) -> str:
+        """The figure as the exported report shows it (see :func:`figure_html`)."""
+        return figure_html(json.loads(self.figure_json), div_id=self.div_id, plotlyjs=self.plotlyjs)
+
+    def _repr_mimebundle_(
+        self, include: object = None, exclude: object = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        data = {PLOTLY_MIMETYPE: json.loads(self.figure_json), "text/plain": repr(self)}
+        return data, {FIGURE_METADATA: {"div_id": self.div_id, "plotlyjs": self.plotlyjs}}
+
+
+def figure_output(figure: Any, *, number: int, prefix: str = "kit-figure") -> FigureOutput:
+    """Return figure ``number`` of a report (plotly.js goes with the first only) as JSON.
+
+    The div id is ``{prefix}-{number}``, so the page is the same from run to run.
+    """
+    import plotly.io as pio
+
     return FigureOutput(
         figure_json=pio.to_json(figure, validate=False),
-        html=f'<div class="kit-figure">{div}</div>',
+        div_id=f"{prefix}-{number}",
+        plotlyjs=number == 1,
     )
 
 

@@ -1,11 +1,13 @@
 """Running a report notebook under Papermill, with the ``kit`` kernel.
 
 Papermill injects the parameters after the cell tagged ``parameters`` and
-executes every cell in a fresh kernel; the executed notebook is saved cell by
-cell, so a failing run leaves its partial notebook behind. The saved notebook
-is then made reproducible: the timings and paths Papermill and nbclient
-record are removed (:func:`clean_notebook`), so the same inputs and
-parameters give the same ``notebook.ipynb`` byte for byte.
+executes every cell in a fresh kernel; a failing run leaves its partial
+notebook behind. The executed notebook is made reproducible in memory: the
+timings and paths Papermill and nbclient record are removed
+(:func:`clean_notebook`), so the same inputs and parameters give the same
+``notebook.ipynb`` byte for byte. :func:`execute_notebook` returns that
+notebook (the bundle maker writes it once and exports the same object);
+:func:`run_notebook` also writes it.
 """
 
 from __future__ import annotations
@@ -97,6 +99,143 @@ def _is_kernel_start_failure(error: BaseException) -> bool:
     ) or type(error).__name__ in {"DeadKernelError", "NoSuchKernel"}
 
 
+def _execute(
+    notebook: Path,
+    parameters: Mapping[str, object],
+    *,
+    cwd: Path,
+    timeout: float | None,
+    kernel_name: str,
+    partial: Path,
+) -> Any:
+    """Papermill's ``execute_notebook`` without writing the result: return the executed node.
+
+    The steps are Papermill's own (load, parameterise, record its metadata,
+    drop old error markers, execute with its engine, check for errors); only
+    the final write is left to the caller, so the notebook is serialised once,
+    already cleaned. A failing cell writes the partial notebook (with
+    Papermill's error markers) to ``partial`` before raising, as Papermill does.
+    """
+    from papermill.engines import papermill_engines
+    from papermill.execute import (
+        prepare_notebook_metadata,
+        raise_for_execution_errors,
+        remove_error_markers,
+    )
+    from papermill.iorw import load_notebook_node, local_file_io_cwd
+    from papermill.parameterize import parameterize_notebook
+    from papermill.utils import chdir
+    from traitlets.config import Config
+
+    # The kernel sees personal data: talk to it over local IPC sockets in the
+    # user's runtime folder, not over TCP.
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    with local_file_io_cwd():
+        node = load_notebook_node(str(notebook))
+        if parameters:
+            node = parameterize_notebook(node, dict(parameters), kernel_name=kernel_name)
+        node = prepare_notebook_metadata(node, str(notebook), str(partial))
+        node = remove_error_markers(node)
+        with chdir(str(cwd)):
+            node = papermill_engines.execute_notebook_with_engine(
+                None,
+                node,
+                input_path=str(notebook),
+                # Papermill would rewrite the notebook after every cell (several
+                # MB once the figures are in): it is written once, at the end.
+                output_path=None,
+                kernel_name=kernel_name,
+                progress_bar=False,
+                log_output=False,
+                start_timeout=START_TIMEOUT,
+                stdout_file=None,
+                stderr_file=None,
+                execution_timeout=timeout,
+                config=config,
+            )
+        raise_for_execution_errors(node, str(partial))
+    return node
+
+
+def execute_notebook(
+    notebook: Path,
+    output: Path,
+    parameters: Mapping[str, object],
+    *,
+    cwd: Path,
+    timeout: float | None = None,
+    kernel_name: str = KERNEL_NAME,
+) -> Any:
+    """Execute a report notebook with Papermill; return the cleaned notebook, not yet written.
+
+    Parameters
+    ----------
+    notebook
+        The notebook to run (its ``parameters`` cell is tagged).
+    output
+        Where the executed notebook belongs: written here (cleaned) only
+        when a cell fails; otherwise the caller writes it
+        (:func:`write_notebook`).
+    parameters
+        Values injected after the ``parameters`` cell.
+    cwd
+        Working directory of the kernel (the bundle folder: the notebook
+        writes its tables there with relative paths).
+    timeout
+        Seconds one cell may run; ``None`` for no limit.
+    kernel_name
+        The Jupyter kernel; always ``kit`` in production.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed notebook, cleaned (:func:`clean_notebook`).
+
+    Raises
+    ------
+    KernelStartError
+        The kernel did not start.
+    NotebookRunError
+        A cell raised; the partial notebook is at ``output``.
+
+    """
+    import papermill as pm
+
+    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
+    try:
+        node = _execute(
+            notebook,
+            parameters,
+            cwd=cwd,
+            timeout=timeout,
+            kernel_name=kernel_name,
+            partial=output,
+        )
+    except pm.PapermillExecutionError as error:
+        _clean_file(output)
+        raise NotebookRunError(
+            f"the report notebook failed in cell {error.exec_count}: "
+            f"{_safe_reason(str(error.ename), str(error.evalue))}; the partial notebook is kept",
+            notebook=output,
+            ename=str(error.ename),
+        ) from error
+    except Exception as error:
+        if _is_kernel_start_failure(error):
+            raise KernelStartError(
+                f"the '{kernel_name}' Jupyter kernel did not start ({type(error).__name__}); "
+                "check it is installed: python -m ipykernel install --sys-prefix --name kit"
+            ) from error
+        raise
+    return clean_notebook(node)
+
+
+def write_notebook(notebook: Any, path: Path) -> Path:
+    """Write an executed notebook as ``nbformat`` does (the same bytes); return ``path``."""
+    nbformat.write(notebook, str(path))
+    return path
+
+
 def run_notebook(
     notebook: Path,
     output: Path,
@@ -137,47 +276,10 @@ def run_notebook(
         A cell raised; the partial notebook is at ``output``.
 
     """
-    import papermill as pm
-    from traitlets.config import Config
-
-    os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
-    # The kernel sees personal data: talk to it over local IPC sockets in the
-    # user's runtime folder, not over TCP.
-    config = Config()
-    config.KernelManager.transport = "ipc"
-    try:
-        pm.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=dict(parameters),
-            kernel_name=kernel_name,
-            progress_bar=False,
-            cwd=str(cwd),
-            start_timeout=START_TIMEOUT,
-            execution_timeout=timeout,
-            # Papermill writes the notebook when the run ends, failed or not;
-            # rewriting it after every cell (several MB once plotly.js is in an
-            # output) only costs time.
-            request_save_on_cell_execute=False,
-            config=config,
-        )
-    except pm.PapermillExecutionError as error:
-        _clean_file(output)
-        raise NotebookRunError(
-            f"the report notebook failed in cell {error.exec_count}: "
-            f"{_safe_reason(str(error.ename), str(error.evalue))}; the partial notebook is kept",
-            notebook=output,
-            ename=str(error.ename),
-        ) from error
-    except Exception as error:
-        if _is_kernel_start_failure(error):
-            raise KernelStartError(
-                f"the '{kernel_name}' Jupyter kernel did not start ({type(error).__name__}); "
-                "check it is installed: python -m ipykernel install --sys-prefix --name kit"
-            ) from error
-        raise
-    _clean_file(output)
-    return output
+    node = execute_notebook(
+        notebook, output, parameters, cwd=cwd, timeout=timeout, kernel_name=kernel_name
+    )
+    return write_notebook(node, output)
 
 
 def _kit_error_names() -> frozenset[str]:
