@@ -19,6 +19,7 @@ from kit.views import (
     lookup_table,
     method_table,
     officer_timeline,
+    start_export_tables,
     subject_summary,
     timeline_figure,
     write_graphml,
@@ -335,6 +336,31 @@ def test_export_rejects_table_names_that_are_paths(tmp_path):
 
     with pytest.raises(ConfigError):
         export_tables({"../x": pd.DataFrame()}, tmp_path)
+
+
+def test_tables_written_in_a_child_process_are_the_same_bytes(tmp_path, dataset, assessment):
+    masker = Masker()
+    tables = {
+        "lookups": lookup_table(dataset, assessment, masker=masker),
+        "formulas": pd.DataFrame({"text": ['=HYPERLINK("x")', "+1", "ok"], "n": [1, 2, 3]}),
+    }
+    here = export_tables(tables, tmp_path / "here")
+    writing = start_export_tables(tables, tmp_path / "child")
+    there = writing.wait()
+    assert [p.name for p in there] == [p.name for p in here]
+    assert [p.read_bytes() for p in there] == [p.read_bytes() for p in here]
+    assert writing.pid is None and writing.wait() == there  # joined once, idempotent
+
+
+def test_a_failing_table_writer_is_a_bundle_error(tmp_path):
+    from kit.errors import BundleError, ConfigError
+
+    with pytest.raises(ConfigError):
+        start_export_tables({"../x": pd.DataFrame()}, tmp_path)
+    (tmp_path / "evidence.xlsx").mkdir()  # the workbook cannot be written
+    writing = start_export_tables({"t": pd.DataFrame({"a": ["x"]})}, tmp_path)
+    with pytest.raises(BundleError, match="writing the evidence tables failed"):
+        writing.wait()
 
 
 def _secrets(dataset):

@@ -404,6 +404,19 @@ def parameters_of(review: Review) -> dict[str, object]:
     }
 
 
+def start_bundle_tables(tables: dict[str, pd.DataFrame], bundle_dir: str | Path = ".") -> Any:
+    """Start writing ``tables/*.csv`` and ``tables/evidence.xlsx`` in a child process.
+
+    The report notebooks call this as soon as the tables are final, so the
+    files are written on the machine's other core while the figures are
+    drawn; :func:`write_bundle_files` joins the writer (pass it as
+    ``tables_written``). Returns a :class:`kit.views.TablesInProgress`.
+    """
+    from kit.views import start_export_tables
+
+    return start_export_tables(tables, Path(bundle_dir) / "tables")
+
+
 def write_bundle_files(
     review: Review,
     tables: dict[str, pd.DataFrame],
@@ -411,6 +424,7 @@ def write_bundle_files(
     bundle_dir: str | Path = ".",
     *,
     case_dir: str | Path | None = None,
+    tables_written: Any = None,
 ) -> list[Path]:
     """Write ``tables/*.csv``, ``tables/evidence.xlsx``, ``graph.graphml`` and ``facts.json``.
 
@@ -418,11 +432,17 @@ def write_bundle_files(
     their SHA-256, row counts, checks not run, masking mode); the bundle
     maker folds it into ``manifest.json``. With a case folder (``kit case
     new``), its annotation history is copied in too (``annotations.jsonl``).
+    With ``tables_written`` (from :func:`start_bundle_tables`), the tables
+    are not written again: the writer is waited for.
     """
     from kit.views import export_tables, write_graphml
 
     folder = Path(bundle_dir)
-    written = export_tables(tables, folder / "tables")
+    written = (
+        tables_written.wait()
+        if tables_written is not None
+        else export_tables(tables, folder / "tables")
+    )
     written.append(write_graphml(graph, folder / "graph.graphml", masker=review.masker))
     if case_dir is not None:
         from kit.case import copy_history

@@ -7,7 +7,7 @@ are built, never shown. Every identifier passes through a
 
 from __future__ import annotations
 
-from kit.views.export import export_tables
+from kit.views.export import TablesInProgress, export_tables, start_export_tables
 from kit.views.graph import link_graph
 from kit.views.graph_figure import export_graph, graph_figure, write_graphml, write_i2_csv
 from kit.views.headers import HEADERS, localise
@@ -22,6 +22,7 @@ from kit.views.timeline import duty_heatmap, officer_timeline, timeline_figure
 
 __all__ = [
     "HEADERS",
+    "TablesInProgress",
     "communications_table",
     "duty_heatmap",
     "evidence_table",
@@ -33,6 +34,7 @@ __all__ = [
     "lookup_table",
     "method_table",
     "officer_timeline",
+    "start_export_tables",
     "subject_summary",
     "timeline_figure",
     "write_graphml",

@@ -6,6 +6,11 @@ neutralised). The workbook holds the same cells, neutralised the same way
 ``write_string`` so no cell is ever read as a formula, with a frozen header
 row, column widths fitted to the content, and a fixed creation time so the
 same tables always give the same bytes.
+
+:func:`start_export_tables` writes the same files in a child process (forked,
+so the tables are not copied or pickled) while the caller goes on with other
+work, such as drawing the report's figures on the machine's other core;
+:meth:`TablesInProgress.wait` joins it.
 """
 
 from __future__ import annotations
@@ -13,18 +18,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import io
+import os
 import re
+import sys
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from kit.errors import ConfigError
+from kit.errors import BundleError, ConfigError, KitError
 from kit.export import neutralise_formulas, write_csv
 
-__all__ = ["WORKBOOK_NAME", "export_tables"]
+__all__ = ["WORKBOOK_NAME", "TablesInProgress", "export_tables", "start_export_tables"]
 
 WORKBOOK_NAME = "evidence.xlsx"
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -92,6 +102,15 @@ def _write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame) 
         sheet.autofilter(0, 0, max(len(safe), 1), len(safe.columns) - 1)
 
 
+def _checked_folder(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> Path:
+    folder = Path(out_dir)
+    bad = [name for name in tables if not _NAME.match(name)]
+    if bad:
+        raise ConfigError(f"table names must be plain file names: {', '.join(map(repr, bad))}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[Path]:
     """Write each table as ``<name>.csv`` and all of them into ``evidence.xlsx``.
 
@@ -114,11 +133,7 @@ def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[
         For a table name that is not a plain file name.
 
     """
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    bad = [name for name in tables if not _NAME.match(name)]
-    if bad:
-        raise ConfigError(f"table names must be plain file names: {', '.join(map(repr, bad))}")
+    folder = _checked_folder(tables, out_dir)
     paths = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
     target = folder / WORKBOOK_NAME
     # xlsxwriter keeps a small object per cell: with the cyclic garbage collector
@@ -133,3 +148,105 @@ def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[
         workbook.close()
     paths.append(target)
     return paths
+
+
+@dataclass
+class TablesInProgress:
+    """Evidence tables being written by a child process (:func:`start_export_tables`).
+
+    Attributes
+    ----------
+    paths
+        The files being written, as :func:`export_tables` returns them.
+    pid
+        The child process, or ``None`` once joined (or when written in place).
+
+    """
+
+    paths: list[Path]
+    pid: int | None = None
+    _reasons: int | None = field(default=None, repr=False)
+
+    def wait(self) -> list[Path]:
+        """Wait until every table is written; return the paths.
+
+        Raises
+        ------
+        kit.errors.BundleError
+            The child failed; its reason names the exception (and the kit's
+            own message, which never carries identifiers).
+
+        """
+        if self.pid is None:
+            return self.paths
+        chunks = []
+        if self._reasons is not None:
+            while chunk := os.read(self._reasons, 65536):
+                chunks.append(chunk)
+            os.close(self._reasons)
+            self._reasons = None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            reason = b"".join(chunks).decode("utf-8", "replace") or f"exit status {code}"
+            raise BundleError(f"writing the evidence tables failed: {reason}")
+        return self.paths
+
+
+def _write_in_child(tables: dict[str, pd.DataFrame], folder: Path, reasons: int) -> None:
+    """Body of the forked writer: write the tables, report a failure on ``reasons``, exit."""
+    status = 1
+    try:
+        # Nothing is printed from here: the parent's streams may be a kernel's sockets.
+        sys.stdout = sys.stderr = io.StringIO()
+        gc.disable()
+        export_tables(tables, folder)
+        status = 0
+    except BaseException as error:  # every failure is reported to the parent
+        message = str(error).splitlines()[0] if isinstance(error, KitError) and str(error) else ""
+        reason = f"{type(error).__name__}: {message}" if message else type(error).__name__
+        os.write(reasons, reason.encode("utf-8", "replace")[:4000])
+    finally:
+        os._exit(status)
+
+
+def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> TablesInProgress:
+    """Start writing the files of :func:`export_tables` in a child process; return at once.
+
+    The child is forked, so it sees the tables as they are now without
+    copying them; it writes exactly what :func:`export_tables` writes and
+    exits. Join it with :meth:`TablesInProgress.wait` before using the files.
+    Where processes cannot be forked, the tables are written before returning.
+
+    Parameters
+    ----------
+    tables, out_dir
+        As for :func:`export_tables`; do not change the tables until joined.
+
+    Returns
+    -------
+    TablesInProgress
+        The files being written.
+
+    Raises
+    ------
+    kit.errors.ConfigError
+        For a table name that is not a plain file name (checked before forking).
+
+    """
+    folder = _checked_folder(tables, out_dir)
+    paths = [folder / f"{name}.csv" for name in tables] + [folder / WORKBOOK_NAME]
+    if not hasattr(os, "fork"):
+        return TablesInProgress(export_tables(tables, folder))
+    reasons, report = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process with threads (a kernel has
+        # some); the child only writes files with pandas and xlsxwriter and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        os.close(reasons)
+        _write_in_child(tables, folder, report)
+    os.close(report)
+    return TablesInProgress(paths, pid, reasons)
