@@ -11,6 +11,9 @@ rate among legitimate (non-planted) lookups, share of legitimate lookups
 explained. With ``--scale N`` it also times ``kit screen`` on a clean agency of
 about N lookups ingested into a store, against a plain DuckDB scan of the same
 store (every column of every lookup into Arrow), and reports peak memory.
+``--store S1 S2 ...`` times existing stores only (e.g. 1 M and 10 M lookups,
+one after the other in the same run); a store holding more lookups than
+``kit.assess.screen.CHUNK_LOOKUPS`` is screened a few months at a time.
 """
 
 from __future__ import annotations
@@ -116,46 +119,71 @@ def run_seed(seed: int, officers: int, months: int) -> dict[str, Any]:
         return result
 
 
-SCALE_SCRIPT = r"""
+SCAN_SCRIPT = r"""
 import json, resource, sys, time, duckdb
-from pathlib import Path
-sys.path.insert(0, {root!r})
-from kit.store import open_store, load_dataset
-from kit.assess import screen
-store_dir = Path({store!r})
-store = open_store(store_dir)
+store_dir = {store!r}
 con = duckdb.connect()
-glob = str(store_dir) + "/query_log/**/*.parquet"
+glob = store_dir + "/query_log/**/*.parquet"
 query = "SELECT * FROM read_parquet('" + glob + "', hive_partitioning=true)"
 t, c = time.perf_counter(), time.process_time()
 table = con.execute(query).to_arrow_table()
-scan, scan_cpu = time.perf_counter() - t, time.process_time() - c
-rows = table.num_rows
-del table
-t, c = time.perf_counter(), time.process_time()
-load_dataset(store)
-load, load_cpu = time.perf_counter() - t, time.process_time() - c
+print(json.dumps({{"rows": table.num_rows, "s": time.perf_counter() - t,
+                  "cpu_s": time.process_time() - c,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+SCREEN_SCRIPT = r"""
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from kit.store import open_store
+from kit.assess import screen
+from kit.assess.screen import parts
+store = open_store({store!r})
 t, c = time.perf_counter(), time.process_time()
 screen(store, Path({out!r}) / "screen.parquet")
-elapsed, cpu = time.perf_counter() - t, time.process_time() - c
-print(json.dumps({{"rows": rows, "scan_s": scan, "scan_cpu_s": scan_cpu,
-                  "load_dataset_s": load, "load_dataset_cpu_s": load_cpu,
-                  "screen_s": elapsed, "screen_cpu_s": cpu,
+print(json.dumps({{"s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+                  "parts": len(parts(store, None, None)),
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
-def time_screen(store: Path, out: Path) -> dict[str, Any]:
-    """Time ``screen`` on a store against a plain DuckDB scan, in a fresh process."""
-    script = SCALE_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out))
-    command = [sys.executable, "-c", script]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _fresh(script: str) -> dict[str, Any]:
+    """Run a timing script in a fresh Python process and return its JSON line."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["ratio_wall"] = result["screen_s"] / result["scan_s"]
-    result["ratio_cpu"] = result["screen_cpu_s"] / max(result["scan_cpu_s"], 1e-9)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def time_screen(store: Path, out: Path) -> dict[str, Any]:
+    """Time ``screen`` on a store against a plain DuckDB scan, each in a fresh process.
+
+    The scan (every column of every lookup into Arrow) runs before and after
+    the screening; the ratio is taken against the mean of the two scans. Peak
+    memory is each process's ``ru_maxrss``.
+    """
+    before = _fresh(SCAN_SCRIPT.format(store=str(store)))
+    screened = _fresh(SCREEN_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out)))
+    after = _fresh(SCAN_SCRIPT.format(store=str(store)))
+    scan_s = (before["s"] + after["s"]) / 2
+    scan_cpu = (before["cpu_s"] + after["cpu_s"]) / 2
+    return {
+        "store": str(store),
+        "lookups": before["rows"],
+        "scan_s": [round(before["s"], 2), round(after["s"], 2)],
+        "scan_cpu_s": [round(before["cpu_s"], 2), round(after["cpu_s"], 2)],
+        "scan_peak_mib": round(max(before["peak_mib"], after["peak_mib"])),
+        "screen_s": round(screened["s"], 2),
+        "screen_cpu_s": round(screened["cpu_s"], 2),
+        "screen_parts": screened["parts"],
+        "screen_peak_mib": round(screened["peak_mib"]),
+        "ratio_wall": round(screened["s"] / scan_s, 1),
+        "ratio_cpu": round(screened["cpu_s"] / max(scan_cpu, 1e-9), 1),
+    }
 
 
 def run_scale(lookups: int) -> dict[str, Any]:
@@ -179,11 +207,14 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=40)
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--scale", type=int, nargs="*", default=[])
-    parser.add_argument("--store", type=Path, help="time screen on this existing store only")
+    parser.add_argument(
+        "--store", type=Path, nargs="+", help="time screen on these existing stores only"
+    )
     args = parser.parse_args()
     if args.store:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(time_screen(args.store, Path(tmp))))
+        for store in args.store:
+            with tempfile.TemporaryDirectory() as tmp:
+                print(json.dumps(time_screen(store, Path(tmp))), flush=True)
         return
     results = [run_seed(s, args.officers, args.months) for s in args.seeds]
     for r in results:

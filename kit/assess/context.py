@@ -160,10 +160,17 @@ class KeyMap:
     def keys(self, entity: pd.Series, value: pd.Series) -> pd.Series:
         """Return the key of each (entity, value) pair."""
         member = text(entity) + ":" + text(value)
-        if not self.representative:
+        if not self.representative or len(member) == 0:
             return member
-        mapped = member.map(self.representative)
-        return mapped.fillna(member).astype("str")
+        if "_members" not in self.__dict__:
+            self._members = pa.array(list(self.representative), type=pa.large_string())
+            self._roots = pa.array(list(self.representative.values()), type=pa.large_string())
+        members = _arrow_text(member)
+        at = pc.index_in(members, value_set=self._members)
+        mapped = pc.if_else(pc.is_null(at), members, self._roots.take(at))
+        out = _str_series(mapped)
+        out.index = member.index
+        return out
 
 
 @dataclass
@@ -178,6 +185,8 @@ class Context:
     officers: pd.DataFrame
     strong: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     cache: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+    """Preparations of the records that do not depend on the lookups (see :meth:`prepared`)."""
 
     @property
     def n(self) -> int:
@@ -191,6 +200,18 @@ class Context:
             self.cache["lookup_refs"] = refs("query_log", self.cache["log"]).reset_index(drop=True)
         every: pd.Series = self.cache["lookup_refs"]
         return every.iloc[np.asarray(rows, dtype=np.int64)].reset_index(drop=True)
+
+    def prepared(self, name: str, build: Any) -> Any:
+        """Return ``build()``, computed once for every context sharing :attr:`shared`.
+
+        For what depends only on the kinds other than the query log (record
+        references, identifiers found in records, tokens): contexts built one
+        after the other over the same records (a long range screened in parts)
+        share it instead of preparing it again.
+        """
+        if name not in self.shared:
+            self.shared[name] = build()
+        return self.shared[name]
 
     def vocab(self, key: str) -> str:
         """Return a word of the configuration's vocabulary."""
@@ -225,10 +246,7 @@ class Context:
         """
         key = "cover:" + name
         if key not in self.cache:
-            units = self.officer_unit(officer)
-            spans = pd.DataFrame({"unit": units, "day": days})
-            spans = spans[(spans["unit"] != "") & spans["day"].notna()]
-            agg = spans.groupby("unit")["day"].agg(["min", "max"])
+            agg = self.prepared("span:" + name, lambda: self._unit_spans(officer, days))
             codes, names = self.unit_codes()
             at = pd.Index(agg.index).get_indexer(names)
             found = at >= 0
@@ -240,6 +258,13 @@ class Context:
             day = self.lookups["day"].to_numpy()
             self.cache[key] = (lo <= day) & (day <= hi)
         return np.asarray(self.cache[key])
+
+    def _unit_spans(self, officer: pd.Series, days: np.ndarray) -> pd.DataFrame:
+        """Return the first and last record day (``min``, ``max``) per unit of the officers."""
+        units = self.officer_unit(officer)
+        spans = pd.DataFrame({"unit": units, "day": days})
+        spans = spans[(spans["unit"] != "") & spans["day"].notna()]
+        return spans.groupby("unit")["day"].agg(["min", "max"])
 
     def officer_codes(self, officer: pd.Series | np.ndarray) -> np.ndarray:
         """Return int codes of officer IDs as in ``lookups["q"]``/``["u"]`` (-1: no lookup's)."""
@@ -279,31 +304,72 @@ class Context:
             Columns ``rec`` (position in ``frame``), ``entity``, ``value``, ``key``.
 
         """
-        ids = self.data.identifiers
-        ids = ids[(ids["kind"] == kind) & (ids["field"] == field_name)]
+        found = self.prepared(
+            f"identifiers:{kind}:{field_name}",
+            lambda: self._identifier_rows(kind, field_name, frame),
+        )
+        out = found.copy()
+        out["k"] = self.key_codes(out["key"])
+        return out
+
+    def _identifier_rows(self, kind: str, field_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return ``rec``/``entity``/``value``/``key`` of the identifiers of one field of a kind."""
+        codes = self._identifier_codes()
+        ids = self.data.identifiers.reset_index(drop=True)
+        pick = np.flatnonzero((codes["kind"] == kind) & (codes["field"] == field_name))
+        # the records' (source_file, source_line) as codes of the identifiers' own values
+        files = _codes_in(codes["file_names"], frame["source_file"])
+        lines = _codes_in(codes["line_names"], frame["source_line"])
+        width = len(codes["line_names"]) + 1
         pos = pd.DataFrame(
             {
-                "source_file": text(frame["source_file"]),
-                "source_line": text(frame["source_line"]),
+                "_at": np.where((files >= 0) & (lines >= 0), files * width + lines, -1),
                 "rec": np.arange(len(frame), dtype=np.int64),
             }
         )
         found = pd.DataFrame(
             {
-                "source_file": text(ids["source_file"]),
-                "source_line": text(ids["source_line"]),
-                "entity": text(ids["entity"]),
-                "value": text(ids["value"]),
+                "_at": codes["file"][pick] * width + codes["line"][pick],
+                "entity": take_text(ids["entity"], pick),
+                "value": take_text(ids["value"], pick),
             }
         )
-        out = found.merge(pos, on=["source_file", "source_line"])[["rec", "entity", "value"]]
+        out = found.merge(pos[pos["_at"] >= 0], on="_at")[["rec", "entity", "value"]]
         out = out[out["value"] != ""].drop_duplicates().reset_index(drop=True)
         out["key"] = self.keymap.keys(out["entity"], out["value"])
+        return out
+
+    def _identifier_codes(self) -> dict[str, Any]:
+        """Return (cached) the identifiers' kind, field, file and line as codes."""
+        if "identifier_codes" not in self.shared:
+            ids = self.data.identifiers
+            file_codes, file_names = pd.factorize(text(ids["source_file"]))
+            line_codes, line_names = pd.factorize(text(ids["source_line"]))
+            self.shared["identifier_codes"] = {
+                "kind": text(ids["kind"]).to_numpy(dtype=object),
+                "field": text(ids["field"]).to_numpy(dtype=object),
+                "file": np.asarray(file_codes, dtype=np.int64),
+                "line": np.asarray(line_codes, dtype=np.int64),
+                "file_names": pd.Index(file_names),
+                "line_names": pd.Index(line_names),
+            }
+        return dict(self.shared["identifier_codes"])
+
+    def field_keys(self, frame: pd.DataFrame, column: str, name: str | None = None) -> pd.DataFrame:
+        """Return ``rec``/``entity``/``value``/``key`` of a single canonical identifier field.
+
+        With ``name`` (the kind), the rows before their ``k`` codes are prepared
+        once for every context sharing :attr:`shared`.
+        """
+        if name is None:
+            found = self._field_rows(frame, column)
+        else:
+            found = self.prepared(f"field:{name}:{column}", lambda: self._field_rows(frame, column))
+        out = found.copy()
         out["k"] = self.key_codes(out["key"])
         return out
 
-    def field_keys(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
-        """Return ``rec``/``entity``/``value``/``key`` of a single canonical identifier field."""
+    def _field_rows(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
         out = pd.DataFrame(
             {
                 "rec": np.arange(len(frame), dtype=np.int64),
@@ -313,7 +379,6 @@ class Context:
         )
         out = out[out["value"] != ""].reset_index(drop=True)
         out["key"] = self.keymap.keys(out["entity"], out["value"])
-        out["k"] = self.key_codes(out["key"])
         return out
 
 
@@ -362,7 +427,100 @@ def _officer_links(officers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, links
 
 
-def build_context(data: Any, config: Config) -> Context:
+def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Return ``values`` (text) at ``positions`` as a ``str`` Series, taken in Arrow."""
+    taken = _arrow_text(text(values).reset_index(drop=True)).take(
+        pa.array(np.asarray(positions, dtype=np.int64))
+    )
+    return _str_series(taken)
+
+
+def _codes_in(names: pd.Index, values: pd.Series) -> np.ndarray:
+    """Return the position of each text value in ``names`` (-1 when absent), once per distinct."""
+    codes, uniques = pd.factorize(text(values))
+    at = names.get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+    return np.asarray(np.append(at, -1)[codes], dtype=np.int64)
+
+
+def _per_distinct(values: pd.Series, function: Any) -> pd.Series:
+    """Apply a text → text function once per distinct value and spread the result back."""
+    codes, uniques = pd.factorize(values)
+    mapped = function(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    if len(values) == 0:
+        return pd.Series([], index=values.index, dtype="str")
+    out = take_text(mapped, np.asarray(codes, dtype=np.int64))
+    out.index = values.index
+    return out
+
+
+def _arrow_ids(values: pd.Series) -> pa.Array:
+    """Return a text column (missing as empty) as one Arrow array of its own string type."""
+    plain = text(values)
+    if plain.dtype == "str":
+        arrow = pa.array(plain.array)
+        return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    return _arrow_text(plain)
+
+
+def _lookup_subjects(
+    log: pd.DataFrame, subjects: pd.DataFrame, keymap: KeyMap
+) -> tuple[pd.DataFrame, dict[str, pd.Index]]:
+    """Return the distinct (lookup row, entity, value) subjects with their keys and codes.
+
+    Rows are ordered by lookup row, then by their order in ``subjects``; the
+    ``k`` and ``v`` codes number keys and values in order of first appearance.
+    The lookups are matched on ``lookup_id`` with an Arrow hash join and the
+    distinct pairs found on integer codes, so no text is compared row by row;
+    keys are resolved once per distinct (entity, value).
+    """
+    ids, wanted = _arrow_ids(log["lookup_id"]), _arrow_ids(subjects["lookup_id"])
+    position = pc.index_in(wanted, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
+    position = np.asarray(position, dtype=np.int64)
+    e_codes, e_names = pd.factorize(text(subjects["entity"]))
+    v_codes, v_names = pd.factorize(text(subjects["value"]))
+    e_codes = np.asarray(e_codes, dtype=np.int64)
+    v_codes = np.asarray(v_codes, dtype=np.int64)
+    empty_value = np.append(np.asarray(v_names, dtype=object) == "", False)
+    keep = np.flatnonzero(~empty_value[v_codes] & (position >= 0))
+    # distinct (row, entity, value): the first of each run after a stable sort
+    order = keep[np.lexsort((v_codes[keep], e_codes[keep], position[keep]))]
+    row, e, v = position[order], e_codes[order], v_codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (row[1:] != row[:-1]) | (e[1:] != e[:-1]) | (v[1:] != v[:-1])
+    starts = np.flatnonzero(first)
+    earliest = np.minimum.reduceat(order, starts) if len(order) else order
+    chosen = np.sort(earliest)
+    chosen = chosen[np.argsort(position[chosen], kind="stable")]
+    pair = e_codes[chosen] * max(len(v_names), 1) + v_codes[chosen]
+    pair_codes, pair_uniques = pd.factorize(pair)
+    pair_uniques = np.asarray(pair_uniques, dtype=np.int64)
+    width = max(len(v_names), 1)
+    entity_names = pd.Series(np.asarray(e_names, dtype=object), dtype="str")
+    value_names_all = pd.Series(np.asarray(v_names, dtype=object), dtype="str")
+    entity_u = take_text(entity_names, pair_uniques // width)
+    value_u = take_text(value_names_all, pair_uniques % width)
+    key_u = keymap.keys(entity_u, value_u).reset_index(drop=True)
+    k_of_pair, key_names = pd.factorize(key_u)
+    v_of_pair, value_names = pd.factorize(value_u)
+    pair_codes = np.asarray(pair_codes, dtype=np.int64)
+    subj = pd.DataFrame(
+        {
+            "row": position[chosen],
+            "entity": take_text(entity_u, pair_codes),
+            "value": take_text(value_u, pair_codes),
+            "key": take_text(key_u, pair_codes),
+        }
+    )
+    subj["k"] = np.asarray(k_of_pair, dtype=np.int64)[pair_codes]
+    # value codes in order of first appearance over the rows, as factorising the column gives
+    v_rows, v_first = pd.factorize(np.asarray(v_of_pair, dtype=np.int64)[pair_codes])
+    subj["v"] = np.asarray(v_rows, dtype=np.int64)
+    values = np.asarray(value_names, dtype=object)[np.asarray(v_first, dtype=np.int64)]
+    index = {"key": pd.Index(key_names), "value": pd.Index(pd.Series(values, dtype="str"))}
+    return subj, index
+
+
+def build_context(data: Any, config: Config, shared: dict[str, Any] | None = None) -> Context:
     """Build the context of an assessment over a whole dataset.
 
     Parameters
@@ -371,6 +529,9 @@ def build_context(data: Any, config: Config) -> Context:
         A :class:`kit.dataset.Dataset`.
     config
         The validated configuration.
+    shared
+        Preparations of an earlier context over the same records (everything
+        but the query log and ``subjects``), reused (see :meth:`Context.prepared`).
 
     Returns
     -------
@@ -405,36 +566,20 @@ def build_context(data: Any, config: Config) -> Context:
         }
     )
     context = Context(data, config, lookups, pd.DataFrame(), keymap, officers)
+    context.shared = {} if shared is None else shared
     context.cache["log"] = log
     context.cache["officer_phones"] = phones
     fallback = text(log["actual_unit"]).where(actual != "", text(log["unit"]))
     fallback = fallback.where(fallback != "", text(log["unit"]))
-    q_unit = context.officer_unit(querier)
+    q_unit = _per_distinct(querier, context.officer_unit)
     lookups["q_unit"] = q_unit.where(q_unit != "", fallback)
-    subjects = data.subjects
-    rows = pd.DataFrame({"lookup_id": text(log["lookup_id"]), "row": lookups["row"]})
-    subj = pd.DataFrame(
-        {
-            "lookup_id": text(subjects["lookup_id"]),
-            "entity": text(subjects["entity"]),
-            "value": text(subjects["value"]),
-        }
-    )
-    position = pd.Index(rows["lookup_id"]).get_indexer(subj["lookup_id"])
-    subj = subj.assign(row=position)
-    subj = subj[(subj["value"] != "").to_numpy() & (position >= 0)][["row", "entity", "value"]]
-    subj = subj.drop_duplicates().sort_values("row", kind="stable").reset_index(drop=True)
-    subj["key"] = keymap.keys(subj["entity"], subj["value"])
+    subj, subject_index = _lookup_subjects(log, data.subjects, keymap)
     who, officer_names = pd.factorize(pd.concat([querier, user], ignore_index=True))
     context.cache["officer_index"] = pd.Index(officer_names)
-    k_codes, key_names = pd.factorize(subj["key"])
-    v_codes, value_names = pd.factorize(subj["value"])
-    context.cache["key_index"] = pd.Index(key_names)
-    context.cache["value_index"] = pd.Index(value_names)
+    context.cache["key_index"] = subject_index["key"]
+    context.cache["value_index"] = subject_index["value"]
     lookups["q"] = np.asarray(who[: len(querier)], dtype=np.int64)
     lookups["u"] = np.asarray(who[len(querier) :], dtype=np.int64)
-    subj["k"] = np.asarray(k_codes, dtype=np.int64)
-    subj["v"] = np.asarray(v_codes, dtype=np.int64)
     subj["q"] = lookups["q"].to_numpy()[subj["row"].to_numpy()]
     subj["t"] = t[subj["row"].to_numpy()]
     subj["day"] = lookups["day"].to_numpy()[subj["row"].to_numpy()]

@@ -121,7 +121,7 @@ def _day_number(value: Any, name: str) -> int | None:
     return (value - dt.date(1970, 1, 1)).days
 
 
-def _load(source: Any, start: int | None, end: int | None) -> Any:
+def _load(source: Any, start: int | None, end: int | None, reuse: Any = None) -> Any:
     if hasattr(source, "query_log") and hasattr(source, "subjects"):
         return source
     from kit.store import load_dataset
@@ -129,7 +129,7 @@ def _load(source: Any, start: int | None, end: int | None) -> Any:
     epoch = dt.date(1970, 1, 1)
     lo = epoch + dt.timedelta(days=start) if start is not None else None
     hi = epoch + dt.timedelta(days=end) if end is not None else None
-    return load_dataset(source, lo, hi, margin_before=MARGIN, margin_after=MARGIN)
+    return load_dataset(source, lo, hi, margin_before=MARGIN, margin_after=MARGIN, reuse=reuse)
 
 
 def _run(rule: Rule, ctx: Context) -> RuleResult:
@@ -238,8 +238,75 @@ def assess(
     """
     cfg = load_config(config)
     lo, hi = _day_number(start, "start"), _day_number(end, "end")
-    data = _load(source, lo, hi)
-    ctx = build_context(data, cfg)
+    parts = evaluate(_load(source, lo, hi), cfg, lo, hi, officers, units)
+    ctx = parts.ctx
+    communications = communication_table(ctx.data.communications, parts.communication_rows)
+    checks = _checks(ctx, parts.keep, parts.unchecked, parts.comm_hits)
+    from kit.assess.indicators import build_indicators
+
+    partial = Assessment(
+        parts.lookups, parts.evidence, communications, {}, checks, cfg, parts.record_counts
+    )
+    indicators = build_indicators(ctx, partial, parts.rows)
+    return Assessment(
+        parts.lookups, parts.evidence, communications, indicators, checks, cfg, parts.record_counts
+    )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate` returns: the output rows of one assessed range and its context.
+
+    ``communication_rows`` holds one row per (communication position, code,
+    references) before they are grouped per communication
+    (:func:`communication_table`), so that ranges screened one after the
+    other can be grouped together.
+    """
+
+    ctx: Context
+    keep: np.ndarray
+    rows: np.ndarray
+    lookups: pd.DataFrame
+    evidence: pd.DataFrame
+    communication_rows: pd.DataFrame
+    unchecked: dict[str, np.ndarray]
+    comm_hits: dict[str, pd.DataFrame]
+    record_counts: dict[str, int]
+
+
+def evaluate(
+    data: Any,
+    cfg: Config,
+    lo: int | None,
+    hi: int | None,
+    officers: str | Collection[str] | None = None,
+    units: str | Collection[str] | None = None,
+    shared: dict[str, Any] | None = None,
+) -> Evaluation:
+    """Run every rule over a loaded dataset and build the rows of the days ``lo``..``hi``.
+
+    Parameters
+    ----------
+    data
+        The :class:`kit.dataset.Dataset` (all of it is context).
+    cfg
+        The configuration.
+    lo, hi
+        First and last local day number in range (``None`` for open).
+    officers, units
+        As for :func:`assess`.
+    shared
+        Record preparations shared with earlier evaluations over the same
+        records (see :meth:`kit.assess.context.Context.prepared`).
+
+    Returns
+    -------
+    Evaluation
+        The lookups and evidence of the range, the communication rows and
+        what :func:`assess` needs for its checks and indicators.
+
+    """
+    ctx = build_context(data, cfg, shared)
     codes_expl = [r.code for r in REGISTRY.of_kind(RuleKind.EXPLANATION)]
     codes_flag = [r.code for r in REGISTRY.of_kind(RuleKind.FLAG)]
     expl_bits = np.zeros(ctx.n, dtype=np.int64)
@@ -306,14 +373,9 @@ def assess(
         }
     )
     evidence = _evidence(ctx, hit_frames, keep)
-    communications = _communications(ctx, comm_hits, keep, lo, hi, officers)
-    checks = _checks(ctx, keep, unchecked, comm_hits)
-    from kit.assess.indicators import build_indicators
-
+    comm_rows = _communication_rows(ctx, comm_hits, keep, lo, hi, officers)
     counts = {kind: len(data.frame(kind)) for kind in KINDS}
-    partial = Assessment(out, evidence, communications, {}, checks, cfg, counts)
-    indicators = build_indicators(ctx, partial, rows)
-    return Assessment(out, evidence, communications, indicators, checks, cfg, counts)
+    return Evaluation(ctx, keep, rows, out, evidence, comm_rows, unchecked, comm_hits, counts)
 
 
 def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
@@ -349,7 +411,7 @@ def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.
     )
 
 
-def _communications(
+def _communication_rows(
     ctx: Context,
     comm_hits: dict[str, pd.DataFrame],
     keep: np.ndarray,
@@ -357,6 +419,7 @@ def _communications(
     hi: int | None,
     officers: Any,
 ) -> pd.DataFrame:
+    """Return (rec, code, rests_on) of the communications flagged in range, before grouping."""
     frame = ctx.data.communications.reset_index(drop=True)
     parts = [h.assign(code=code) for code, h in comm_hits.items() if len(h)]
     if parts and len(frame):
@@ -386,10 +449,29 @@ def _communications(
         linked = linked.assign(
             rests_on=ctx.lookup_refs(linked["row"].to_numpy(dtype=np.int64)).to_numpy()
         )
-    allrows = pd.concat(
+    return pd.concat(
         [own, linked[["rec", "code", "rests_on"]] if len(linked) else own.iloc[:0]],
         ignore_index=True,
     )
+
+
+def communication_table(communications: pd.DataFrame, allrows: pd.DataFrame) -> pd.DataFrame:
+    """Group communication rows (rec, code, rests_on) into the flagged communications table.
+
+    Parameters
+    ----------
+    communications
+        The dataset's communications (``rec`` are positions in it).
+    allrows
+        Rows from one or more evaluations, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flagged communication, :data:`COMMUNICATION_COLUMNS`.
+
+    """
+    frame = communications.reset_index(drop=True)
     if allrows.empty:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in COMMUNICATION_COLUMNS})
     allrows["rec"] = allrows["rec"].astype("int64")

@@ -38,6 +38,19 @@ def cases(ctx: Context) -> dict[str, Any]:
     if (hit := _cached(ctx, "cases")) is not None:
         return dict(hit)
     frame = ctx.data.cases.reset_index(drop=True)
+    prep = ctx.prepared("records:cases", lambda: _prepare_cases(frame))
+    table = prep["cases"].copy()
+    officers = prep["officers"].copy()
+    officers["q"] = ctx.officer_codes(officers["officer"])
+    parties = ctx.identifiers_of("cases", "parties", frame)
+    covered = ctx.unit_span_coverage("cases", prep["who"], prep["days"])
+    out = {"cases": table, "officers": officers, "parties": parties, "covered": covered}
+    ctx.cache["records:cases"] = out
+    return dict(out)
+
+
+def _prepare_cases(frame: pd.DataFrame) -> dict[str, Any]:
+    """Cases, their handling officers and the days their coverage spans (no lookup needed)."""
     table = pd.DataFrame(
         {
             "rec": np.arange(len(frame), dtype=np.int64),
@@ -53,17 +66,12 @@ def cases(ctx: Context) -> dict[str, Any]:
         {"rec": officers["rec"].to_numpy(dtype=np.int64), "officer": text(officers["officers"])}
     )
     officers = officers[officers["officer"] != ""].drop_duplicates().reset_index(drop=True)
-    officers["q"] = ctx.officer_codes(officers["officer"])
-    parties = ctx.identifiers_of("cases", "parties", frame)
     opened = table["opened"].to_numpy()[officers["rec"].to_numpy()]
     closed = table["closed"].to_numpy()[officers["rec"].to_numpy()]
     last = np.where(closed == NAT, opened, np.maximum(opened, closed))
     days = np.concatenate([local_day(opened), local_day(last)]).astype(float)
     who = pd.concat([officers["officer"], officers["officer"]], ignore_index=True)
-    covered = ctx.unit_span_coverage("cases", who, days)
-    out = {"cases": table, "officers": officers, "parties": parties, "covered": covered}
-    ctx.cache["records:cases"] = out
-    return dict(out)
+    return {"cases": table, "officers": officers, "who": who, "days": days}
 
 
 def tickets(ctx: Context) -> dict[str, Any]:
@@ -78,21 +86,36 @@ def tickets(ctx: Context) -> dict[str, Any]:
     if (hit := _cached(ctx, "tickets")) is not None:
         return dict(hit)
     frame = ctx.data.tickets.reset_index(drop=True)
-    t = to_us(frame["time"])
+    prep = ctx.prepared("records:tickets", lambda: _prepare_tickets(ctx, frame))
     keys = pd.concat(
-        [ctx.field_keys(frame, "plate"), ctx.field_keys(frame, "person_id")], ignore_index=True
+        [
+            ctx.field_keys(frame, "plate", "tickets"),
+            ctx.field_keys(frame, "person_id", "tickets"),
+        ],
+        ignore_index=True,
     )
     rec = keys["rec"].to_numpy()
-    keys["officer"] = text(frame["officer_id"]).to_numpy()[rec]
+    keys["officer"] = prep["officer"][rec]
     keys["q"] = ctx.officer_codes(keys["officer"])
-    keys["t"] = t[rec]
-    keys["ref"] = refs("tickets", frame).to_numpy()[rec]
-    covered = ctx.unit_span_coverage(
-        "tickets", text(frame["officer_id"]), local_day(t).astype(float)
-    )
+    keys["t"] = prep["t"][rec]
+    keys["ref"] = prep["ref"][rec]
+    covered = ctx.unit_span_coverage("tickets", prep["officers"], prep["days"])
     out = {"keys": keys, "covered": covered}
     ctx.cache["records:tickets"] = out
     return dict(out)
+
+
+def _prepare_tickets(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
+    """Tickets' officer, time, references and days (no lookup needed)."""
+    t = to_us(frame["time"])
+    officers = text(frame["officer_id"])
+    return {
+        "officer": officers.to_numpy(),
+        "officers": officers,
+        "t": t,
+        "ref": refs("tickets", frame).to_numpy(),
+        "days": local_day(t).astype(float),
+    }
 
 
 def _tokens(content: pd.Series) -> pd.DataFrame:
@@ -131,6 +154,29 @@ def worklog(ctx: Context) -> dict[str, Any]:
     if (hit := _cached(ctx, "worklog")) is not None:
         return dict(hit)
     frame = ctx.data.worklog.reset_index(drop=True)
+    prep = ctx.prepared("records:worklog", lambda: _prepare_worklog(ctx, frame))
+    entries = prep["entries"].copy()
+    entries["q"] = ctx.officer_codes(entries["officer"])
+    keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "k"]]
+    keys = keys[keys["k"] >= 0]
+    tokens = prep["tokens"].copy()
+    tokens["v"] = ctx.value_codes(tokens["token"])
+    tokens = tokens[tokens["v"] >= 0]
+    case_refs = prep["cases"].copy()
+    covered = ctx.unit_span_coverage("worklog", entries["officer"], prep["days"])
+    out = {
+        "entries": entries,
+        "keys": keys,
+        "tokens": tokens,
+        "cases": case_refs,
+        "covered": covered,
+    }
+    ctx.cache["records:worklog"] = out
+    return dict(out)
+
+
+def _prepare_worklog(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
+    """Work-log entries, their tokens and case numbers (no lookup needed)."""
     t = to_us(frame["time"])
     content = text(frame["content"])
     entries = pd.DataFrame(
@@ -142,12 +188,7 @@ def worklog(ctx: Context) -> dict[str, Any]:
             "ref": refs("worklog", frame),
         }
     )
-    entries["q"] = ctx.officer_codes(entries["officer"])
-    keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "k"]]
-    keys = keys[keys["k"] >= 0]
     tokens = _tokens(content)
-    tokens["v"] = ctx.value_codes(tokens["token"])
-    tokens = tokens[tokens["v"] >= 0]
     key = ctx.vocab("case_no_key")
     in_text = pd.Series("", index=frame.index, dtype="str")
     mentions = content.str.contains(key, regex=False).to_numpy()
@@ -164,16 +205,8 @@ def worklog(ctx: Context) -> dict[str, Any]:
         }
     )
     case_refs = case_refs[case_refs["case_norm"] != ""].drop_duplicates().reset_index(drop=True)
-    covered = ctx.unit_span_coverage("worklog", entries["officer"], local_day(t).astype(float))
-    out = {
-        "entries": entries,
-        "keys": keys,
-        "tokens": tokens,
-        "cases": case_refs,
-        "covered": covered,
-    }
-    ctx.cache["records:worklog"] = out
-    return dict(out)
+    days = local_day(t).astype(float)
+    return {"entries": entries, "tokens": tokens, "cases": case_refs, "days": days}
 
 
 def roster(ctx: Context) -> dict[str, Any]:
@@ -190,6 +223,19 @@ def roster(ctx: Context) -> dict[str, Any]:
     if (hit := _cached(ctx, "roster")) is not None:
         return dict(hit)
     frame = ctx.data.duty_roster.reset_index(drop=True)
+    prep = ctx.prepared("records:roster", lambda: _prepare_roster(ctx, frame))
+    shifts = prep["shifts"].copy()
+    shifts["q"] = ctx.officer_codes(shifts["officer"])
+    unit_days = prep["unit_days"]
+    lookup_days = pd.MultiIndex.from_arrays([ctx.lookups["q_unit"], ctx.lookups["day"]])
+    covered = np.asarray(lookup_days.isin(unit_days))
+    out = {"shifts": shifts, "covered": covered}
+    ctx.cache["records:roster"] = out
+    return dict(out)
+
+
+def _prepare_roster(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
+    """Roster shifts and the (unit, day) pairs the roster has rows for (no lookup needed)."""
     officer = text(frame["officer_id"])
     unit = ctx.officer_unit(officer)
     unit = unit.where(unit != "", text(frame["unit"]))
@@ -205,15 +251,10 @@ def roster(ctx: Context) -> dict[str, Any]:
             "ref": refs("duty_roster", frame),
         }
     )
-    shifts["q"] = ctx.officer_codes(officer)
     unit_days = pd.MultiIndex.from_arrays(
         [shifts["unit"], shifts["day"].fillna(-1).astype("int64")]
     ).unique()
-    lookup_days = pd.MultiIndex.from_arrays([ctx.lookups["q_unit"], ctx.lookups["day"]])
-    covered = np.asarray(lookup_days.isin(unit_days))
-    out = {"shifts": shifts, "covered": covered}
-    ctx.cache["records:roster"] = out
-    return dict(out)
+    return {"shifts": shifts, "unit_days": unit_days}
 
 
 def register(ctx: Context) -> dict[str, Any]:
@@ -231,6 +272,19 @@ def register(ctx: Context) -> dict[str, Any]:
     if (hit := _cached(ctx, "register")) is not None:
         return dict(hit)
     frame = ctx.data.register.reset_index(drop=True)
+    prep = ctx.prepared("records:register", lambda: _prepare_register(frame))
+    intervals = prep["intervals"].copy()
+    intervals["q"] = ctx.officer_codes(intervals["officer"])
+    device_rows = prep["devices"].copy()
+    device_rows.insert(5, "q", intervals["q"].to_numpy()[prep["device_interval"]])
+    covered = ctx.unit_span_coverage("register", intervals["officer"], prep["days"])
+    out = {"intervals": intervals, "devices": device_rows, "covered": covered}
+    ctx.cache["records:register"] = out
+    return dict(out)
+
+
+def _prepare_register(frame: pd.DataFrame) -> dict[str, Any]:
+    """Register intervals and devices signed out (no lookup needed)."""
     start = to_us(frame["out_time"])
     end = to_us(frame["in_time"])
     latest = max(int(start.max()) if len(start) else 0, int(end.max()) if len(end) else 0)
@@ -244,7 +298,6 @@ def register(ctx: Context) -> dict[str, Any]:
             "ref": refs("register", frame),
         }
     )
-    intervals["q"] = ctx.officer_codes(intervals["officer"])
     devices = frame[["devices"]].assign(i=np.arange(len(frame))).explode("devices")
     devices = devices[devices["devices"].notna()]
     i = devices["i"].to_numpy(dtype=np.int64)
@@ -255,16 +308,18 @@ def register(ctx: Context) -> dict[str, Any]:
             "start": start[i],
             "end": end[i],
             "ref": intervals["ref"].to_numpy()[i],
-            "q": intervals["q"].to_numpy()[i],
+            "_i": i,
         }
     )
     device_rows = device_rows[device_rows["device"] != ""].reset_index(drop=True)
-    covered = ctx.unit_span_coverage(
-        "register", intervals["officer"], local_day(start).astype(float)
-    )
-    out = {"intervals": intervals, "devices": device_rows, "covered": covered}
-    ctx.cache["records:register"] = out
-    return dict(out)
+    interval = device_rows.pop("_i").to_numpy(dtype=np.int64)
+    days = local_day(start).astype(float)
+    return {
+        "intervals": intervals,
+        "devices": device_rows,
+        "device_interval": interval,
+        "days": days,
+    }
 
 
 def _message_tokens(content: list[str]) -> list[list[str]]:
@@ -279,20 +334,8 @@ def _message_tokens(content: list[str]) -> list[list[str]]:
     return out
 
 
-def comms(ctx: Context) -> dict[str, Any]:
-    """Seized communications: counterpart key, outgoing, outside, tokens of content.
-
-    Returns
-    -------
-    dict
-        ``messages`` (rec, officer, t, day, outgoing, outside, key, ref),
-        ``tokens`` (rec, token) and ``covered`` (over lookups: the querier's
-        seized phone has communications from on or before the lookup's day to
-        on or after it).
-
-    """
-    if (hit := _cached(ctx, "comms")) is not None:
-        return dict(hit)
+def _prepare_comms(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
+    """Messages with counterpart key and outside flag, their tokens, per-officer spans."""
     frame = ctx.data.communications.reset_index(drop=True)
     t = to_us(frame["time"])
     day = local_day(t)
@@ -328,8 +371,6 @@ def comms(ctx: Context) -> dict[str, Any]:
     internal = np.zeros(len(messages), dtype=bool)
     internal[pairs.loc[in_service, "rec"].to_numpy(dtype=np.int64)] = True
     messages["outside"] = ~internal
-    messages["q"] = ctx.officer_codes(messages["officer"])
-    messages["k"] = ctx.key_codes(messages["key"])
     content = text(frame["content"]).tolist()
     token_lists = _message_tokens(content)  # communications: a few seized phones, small
     lengths = np.fromiter((len(x) for x in token_lists), dtype=np.int64, count=len(token_lists))
@@ -339,8 +380,32 @@ def comms(ctx: Context) -> dict[str, Any]:
             "token": pd.Series([v for x in token_lists for v in x], dtype="str"),
         }
     )
-    tokens["v"] = ctx.value_codes(tokens["token"])
     spans = messages.groupby("officer")["day"].agg(["min", "max"])
+    return {"messages": messages, "tokens": tokens, "spans": spans}
+
+
+def comms(ctx: Context) -> dict[str, Any]:
+    """Seized communications: counterpart key, outgoing, outside, tokens of content.
+
+    Returns
+    -------
+    dict
+        ``messages`` (rec, officer, t, day, outgoing, outside, key, ref),
+        ``tokens`` (rec, token) and ``covered`` (over lookups: the querier's
+        seized phone has communications from on or before the lookup's day to
+        on or after it).
+
+    """
+    if (hit := _cached(ctx, "comms")) is not None:
+        return dict(hit)
+    frame = ctx.data.communications.reset_index(drop=True)
+    prep = ctx.prepared("records:comms", lambda: _prepare_comms(ctx, frame))
+    messages = prep["messages"].copy()
+    messages["q"] = ctx.officer_codes(messages["officer"])
+    messages["k"] = ctx.key_codes(messages["key"])
+    tokens = prep["tokens"].copy()
+    tokens["v"] = ctx.value_codes(tokens["token"])
+    spans = prep["spans"]
     lo = ctx.lookups["querier"].map(spans["min"]).to_numpy(dtype=float, na_value=np.nan)
     hi = ctx.lookups["querier"].map(spans["max"]).to_numpy(dtype=float, na_value=np.nan)
     lday = ctx.lookups["day"].to_numpy()

@@ -1,18 +1,35 @@
-"""Write a screening to files (OUTPUTS.md, ``kit screen``)."""
+"""Write a screening to files (OUTPUTS.md, ``kit screen``).
+
+A store is screened a few months at a time: each part is loaded with its
+31-day margins (a lookup's result does not depend on the range asked for,
+DOMAIN.md "context"), assessed, and its lookups and evidence appended to the
+output files before the next part is loaded, so memory is bounded by one part
+and its margins rather than by the whole range. The kinds other than the query
+log are read once and shared by every part. The lookups file is the same
+whichever the parts; the evidence file lists each part's rows together.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from kit.assess.engine import assess
+from kit.assess.config import load_config
+from kit.assess.engine import _day_number, _load, communication_table, evaluate
 from kit.errors import ConfigError
-from kit.export import write_csv
+from kit.export import neutralise_formulas, write_csv
 
-__all__ = ["screen"]
+__all__ = ["CHUNK_LOOKUPS", "screen"]
+
+CHUNK_LOOKUPS = 1_500_000
+"""Most lookups in range screened at once from a store (whole months; at least one)."""
 
 
 _SECOND = 1_000_000
@@ -46,12 +63,103 @@ def _iso(series: pd.Series) -> pd.Series:
     return pd.Series(out, index=series.index, dtype="str")
 
 
+class _Output:
+    """One output file written part after part (Parquet row groups, or CSV lines)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parquet = path.suffix.lower() == ".parquet"
+        self.writer: pq.ParquetWriter | None = None
+        self.handle: TextIO | None = None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Append rows; the first call writes the header (CSV) or fixes the schema (Parquet)."""
+        if self.parquet:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table.cast(self.writer.schema))
+        elif self.handle is None:
+            write_csv(frame, self.path)
+            self.handle = self.path.open("a", encoding="utf-8", newline="")
+        else:
+            neutralise_formulas(frame).to_csv(
+                self.handle, header=False, index=False, lineterminator="\n"
+            )
+
+    def close(self) -> Path:
+        """Finish the file and return its path."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.handle is not None:
+            self.handle.close()
+        return self.path
+
+
 def _write(frame: pd.DataFrame, path: Path) -> Path:
     if path.suffix.lower() == ".parquet":
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(path, index=False)
         return path
     return write_csv(frame, path)
+
+
+def _lookup_rows(lookups: pd.DataFrame, ext: str) -> pd.DataFrame:
+    lookups = lookups.assign(time=_iso(lookups["time"]))
+    if ext == ".csv":
+        lookups = lookups.assign(
+            suspicious=lookups["suspicious"].map({True: "true", False: "false"})
+        )
+    return lookups
+
+
+def _month_days(month: str) -> tuple[int, int]:
+    """Return the first and last day numbers of a ``YYYY-MM`` month."""
+    year, number = (int(p) for p in month.split("-"))
+    first = dt.date(year, number, 1)
+    following = dt.date(year + number // 12, number % 12 + 1, 1)
+    epoch = dt.date(1970, 1, 1)
+    return (first - epoch).days, (following - epoch).days - 1
+
+
+def parts(
+    store: Any, lo: int | None, hi: int | None, limit: int = CHUNK_LOOKUPS
+) -> list[tuple[int | None, int | None]]:
+    """Split the days ``lo``..``hi`` of a store into parts of whole months.
+
+    Consecutive stored months are grouped while their lookups (counted from
+    the Parquet footers) stay within ``limit``; a part always holds at least
+    one month. The first part starts at ``lo`` and the last ends at ``hi``
+    (``None``: open), so the parts cover the range exactly.
+
+    Returns
+    -------
+    list[tuple[int | None, int | None]]
+        First and last day number of each part, in order.
+
+    """
+    groups: list[list[str]] = []
+    held = 0
+    for month in sorted(store.manifest.months):
+        first, last = _month_days(month)
+        if (lo is not None and last < lo) or (hi is not None and first > hi):
+            continue
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("query_log", [month]))
+        if groups and held + rows <= limit:
+            groups[-1].append(month)
+            held += rows
+        else:
+            groups.append([month])
+            held = rows
+    if len(groups) <= 1:
+        return [(lo, hi)]
+    bounds: list[tuple[int | None, int | None]] = [
+        (_month_days(g[0])[0], _month_days(g[-1])[1]) for g in groups
+    ]
+    bounds[0] = (lo, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], hi)
+    return bounds
 
 
 def screen(
@@ -63,6 +171,7 @@ def screen(
     unit: str | None = None,
     officer: str | None = None,
     config: Any = None,
+    chunk_lookups: int = CHUNK_LOOKUPS,
 ) -> list[Path]:
     """Assess every lookup in range and write the ``kit screen`` files.
 
@@ -78,6 +187,9 @@ def screen(
         Restrict to a unit (and units under it) or an officer.
     config
         Overrides of ``kit/rules.yaml``.
+    chunk_lookups
+        From a store, screen whole months at a time, at most this many lookups
+        in range per part (see :func:`parts`); a dataset is screened whole.
 
     Returns
     -------
@@ -95,16 +207,31 @@ def screen(
     ext = out.suffix.lower()
     if ext not in (".csv", ".parquet"):
         raise ConfigError("the output file must end in .csv or .parquet", column="out")
-    result = assess(source, start, end, officers=officer, units=unit, config=config)
-    lookups = result.lookups.assign(time=_iso(result.lookups["time"]))
-    if ext == ".csv":
-        lookups = lookups.assign(
-            suspicious=lookups["suspicious"].map({True: "true", False: "false"})
-        )
-    written = [_write(lookups, out)]
-    written.append(_write(result.evidence, out.with_name(out.stem + ".evidence" + ext)))
-    if result.record_counts.get("communications", 0) > 0:
-        comms = result.communications
+    cfg = load_config(config)
+    lo, hi = _day_number(start, "start"), _day_number(end, "end")
+    from_store = not (hasattr(source, "query_log") and hasattr(source, "subjects"))
+    bounds = parts(source, lo, hi, chunk_lookups) if from_store else [(lo, hi)]
+    lookups_file = _Output(out)
+    evidence_file = _Output(out.with_name(out.stem + ".evidence" + ext))
+    comm_rows: list[pd.DataFrame] = []
+    base: Any = None
+    shared: dict[str, Any] = {}
+    for part_lo, part_hi in bounds:
+        data = _load(source, part_lo, part_hi, reuse=base)
+        if from_store and base is None and len(bounds) > 1:
+            empty = type(data).from_frames()
+            base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
+        evaluation = evaluate(data, cfg, part_lo, part_hi, officer, unit, shared)
+        del data
+        lookups_file.append(_lookup_rows(evaluation.lookups, ext))
+        evidence_file.append(evaluation.evidence)
+        comm_rows.append(evaluation.communication_rows)
+        counts = evaluation.record_counts
+        communications = evaluation.ctx.data.communications
+        del evaluation
+    written = [lookups_file.close(), evidence_file.close()]
+    if counts.get("communications", 0) > 0:
+        comms = communication_table(communications, pd.concat(comm_rows, ignore_index=True))
         if len(comms):
             comms = comms.assign(time=_iso(comms["time"]))
         written.append(_write(comms, out.with_name(out.stem + ".communications" + ext)))

@@ -273,6 +273,7 @@ def load_dataset(
     officers: Collection[str] | None = None,
     margin_before: timedelta = timedelta(0),
     margin_after: timedelta = timedelta(0),
+    reuse: Dataset | None = None,
 ) -> Dataset:
     """Return the store's content as a :class:`kit.dataset.Dataset`, for assessment.
 
@@ -293,6 +294,11 @@ def load_dataset(
         and keep only the lookups in range for its output. The other kinds
         (roster, register, communications up to 30 days after, cases opened
         earlier, ...) are small and are always loaded whole.
+    reuse
+        A dataset loaded earlier from the same store: its kinds other than the
+        query log and ``subjects`` (and its ledger and report) are taken as
+        they are instead of being read again, so that a long range can be
+        loaded one part after the other at the cost of its lookups only.
 
     Returns
     -------
@@ -312,7 +318,11 @@ def load_dataset(
         lookups = _query_log(store, con, period, condition, [])
         months = period.months(store.manifest.months)
         subjects = _subjects_of(store, con, lookups, months)
-        ledger = _ledger(store, con)
+        ledger = _ledger(store, con) if reuse is None else None
+    if reuse is not None:
+        kept = {name: getattr(reuse, name) for name in [*KINDS, "identifiers", "ledger"]}
+        kept.update({"query_log": lookups, "subjects": subjects})
+        return Dataset(**kept, report=reuse.report)
     frames: dict[str, pd.DataFrame] = {"query_log": lookups, "subjects": subjects}
     if ledger is not None:
         frames["ledger"] = ledger

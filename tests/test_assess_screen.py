@@ -1,0 +1,70 @@
+"""Screening a store in parts (whole months at a time) writes what screening it whole writes."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kit.assess.screen import parts, screen
+from kit.store import ingest, open_store
+from kit.synth import generate
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):
+    base = Path(tmp_path_factory.mktemp("assess_screen"))
+    generate(base / "agency", seed=5, officers=12, months=3, messy=False)
+    ingest(base / "agency", base / "store")
+    return open_store(base / "store")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def test_parts_are_whole_months_within_the_limit(store) -> None:
+    assert parts(store, None, None, limit=10**9) == [(None, None)]
+    monthly = parts(store, None, None, limit=1)
+    assert len(monthly) == len(store.manifest.months) == 3
+    assert monthly[0][0] is None and monthly[-1][1] is None
+    for (_, last), (first, _) in itertools.pairwise(monthly):
+        assert first == last + 1
+
+
+@pytest.mark.parametrize("ext", [".parquet", ".csv"])
+def test_screen_in_parts_equals_screen_whole(store, tmp_path: Path, ext: str) -> None:
+    whole = screen(store, tmp_path / f"whole{ext}")
+    split = screen(store, tmp_path / f"split{ext}", chunk_lookups=1)
+    assert [p.name.replace("whole", "") for p in whole] == [
+        p.name.replace("split", "") for p in split
+    ]
+    # the lookups file is the same to the byte (CSV) or the row (Parquet)
+    if ext == ".csv":
+        assert whole[0].read_bytes() == split[0].read_bytes()
+    pd.testing.assert_frame_equal(_read(whole[0]), _read(split[0]))
+    # evidence: the same rows, listed part by part
+    pd.testing.assert_frame_equal(_sorted(_read(whole[1])), _sorted(_read(split[1])))
+    for a, b in zip(whole[2:], split[2:], strict=True):
+        pd.testing.assert_frame_equal(_read(a), _read(b))
+
+
+def test_screen_in_parts_of_a_range(store, tmp_path: Path) -> None:
+    months = sorted(store.manifest.months)
+    start, end = months[0] + "-20", months[1] + "-10"
+    whole = screen(store, tmp_path / "whole.parquet", start=start, end=end)
+    split = screen(store, tmp_path / "split.parquet", start=start, end=end, chunk_lookups=1)
+    lookups = _read(whole[0])
+    assert len(lookups) > 0
+    assert lookups["time"].str[:10].min() >= start
+    assert lookups["time"].str[:10].max() <= end
+    pd.testing.assert_frame_equal(lookups, _read(split[0]))
+    pd.testing.assert_frame_equal(_sorted(_read(whole[1])), _sorted(_read(split[1])))
