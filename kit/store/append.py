@@ -2,9 +2,10 @@
 
 An :class:`Appender` receives the batches of one ingest run (each a
 :class:`kit.dataset.Dataset` from the loader), writes the query log, its
-subjects and proxies as new part files right away, keeps the small kinds in
-memory, and at :meth:`Appender.finish` rewrites each small table once with
-the new rows, de-duplicated. Nothing it writes is part of the store until the
+subjects and proxies as new part files right away, parks the small kinds'
+rows on disk, and at :meth:`Appender.finish` rewrites each small table once
+with the new rows, de-duplicated in DuckDB (which spills to disk beyond its
+memory limit). Nothing it writes is part of the store until the
 caller commits the manifest.
 """
 
@@ -18,11 +19,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from kit.dataset import Dataset
 from kit.schema import KINDS, LEDGER_COLUMNS, PROVENANCE
-from kit.store.layout import Manifest, TableSchema, fetch, to_arrow, to_frame, write_parquet
+from kit.store.layout import (
+    ROW_GROUP_ROWS,
+    Manifest,
+    TableSchema,
+    fetch,
+    to_arrow,
+    write_parquet,
+    write_parquet_batches,
+)
 
 SMALL_TABLES = (*[k for k in KINDS if k != "query_log"], "identifiers")
 QUERY_FIELDS = tuple(c.canonical for c in KINDS["query_log"].columns)
@@ -55,6 +63,28 @@ def _month_slices(table: pa.Table) -> list[tuple[str, pa.Table]]:
     ends = np.r_[starts[1:], len(months)]
     body = table.drop_columns(["month"])
     return [(str(months[s]), body.slice(s, e - s)) for s, e in zip(starts, ends, strict=True)]
+
+
+def _read_numbered(path: str) -> str:
+    """Return a DuckDB expression reading one Parquet file with its row numbers."""
+    return "read_parquet('" + path.replace("'", "''") + "', file_row_number = true)"
+
+
+@dataclass
+class Merged:
+    """One small table merged by :meth:`Appender._merge_small`."""
+
+    incoming: int
+    """New rows offered (after removing identifiers of dropped rows)."""
+    added: int
+    """New rows kept (the others equal a stored or an earlier new row)."""
+    rows: int
+    """Rows of the new file (0 when nothing was added and no file written)."""
+    dropped: pa.Table
+    """``kind``, ``source_file``, ``source_line`` of the new rows dropped as duplicates."""
+    schema: TableSchema
+    path: str | None
+    """The new file, relative to the store (None: nothing added, the stored file stays)."""
 
 
 @dataclass
@@ -112,17 +142,6 @@ class Appender:
         path = self.spool / f"{name}-{self.batches:04d}.parquet"
         write_parquet(to_arrow(frame, schema), path)
         return path, schema
-
-    def _unspool(self, name: str) -> pd.DataFrame | None:
-        parts = [
-            entry
-            if isinstance(entry, pd.DataFrame)
-            else to_frame(pq.read_table(entry[0]), entry[1])
-            for entry in self.small.pop(name, [])
-        ]
-        if not parts:
-            return None
-        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def _add_query_log(self, batch: Dataset) -> None:
         lookups = batch.query_log
@@ -240,34 +259,35 @@ class Appender:
         self._count(self.new_rows, "subjects", table.num_rows)
 
     def finish(self) -> list[str]:
-        """Rewrite the small tables and write the ledger part; return the superseded files."""
+        """Rewrite the small tables and write the ledger part; return the superseded files.
+
+        Each small table is merged in DuckDB from the stored file and the
+        batches' spooled parts, and streamed to its new file: a table of
+        millions of roster rows is never held whole in memory.
+        """
         superseded: list[str] = []
-        dropped: list[pd.Series] = []
+        dropped: pa.Table | None = None
         for name in SMALL_TABLES:
-            new = self._unspool(name)
-            if new is None:
+            sources = self._sources(name)
+            if not sources:
                 continue
-            if name == "identifiers" and dropped:
-                # identifiers of rows dropped as duplicates go with them
-                gone = _row_key(new, new["kind"]).isin(pd.concat(dropped))
-                new = new[~gone.to_numpy()].reset_index(drop=True)
-            merged, before, keep = self._merge_small(name, new)
-            added = len(merged) - before
-            self._count(self.new_rows, name, added)
-            self._count(self.duplicates, name, len(new) - added)
-            if name != "identifiers" and not keep[before:].all():
-                dropped.append(_row_key(new[~keep[before:]], name))
-            if added == 0:
+            merged = self._merge_small(name, sources, dropped if name == "identifiers" else None)
+            self._count(self.new_rows, name, merged.added)
+            self._count(self.duplicates, name, merged.incoming - merged.added)
+            if name != "identifiers" and merged.dropped.num_rows:
+                dropped = (
+                    merged.dropped
+                    if dropped is None
+                    else pa.concat_tables([dropped, merged.dropped])
+                )
+            if merged.path is None:
                 continue
-            relative = f"tables/{name}-{self.run}.parquet"
-            schema = TableSchema.of_frame(merged)
-            write_parquet(to_arrow(merged, schema), self.root / relative)
             old_path = self.manifest.tables.get(name)
             if old_path is not None:
                 superseded.append(old_path)
-            self.manifest.tables[name] = relative
-            self.manifest.schemas[name] = schema.to_json()
-            self.manifest.rows[name] = len(merged)
+            self.manifest.tables[name] = merged.path
+            self.manifest.schemas[name] = merged.schema.to_json()
+            self.manifest.rows[name] = merged.rows
         self._finish_ledger()
         return superseded + self.compact()
 
@@ -304,24 +324,95 @@ class Appender:
             replaced += parts
         return replaced
 
-    def _merge_small(self, name: str, new: pd.DataFrame) -> tuple[pd.DataFrame, int, np.ndarray]:
-        """Return the stored table plus the new rows, de-duplicated; its old length; the mask.
+    def _sources(self, name: str) -> list[tuple[str, TableSchema]]:
+        """Return a small table's new parts as (DuckDB table expression, schema), in batch order."""
+        sources: list[tuple[str, TableSchema]] = []
+        for n, entry in enumerate(self.small.pop(name, [])):
+            if isinstance(entry, pd.DataFrame):
+                schema = TableSchema.of_frame(entry)
+                view = f"small_{name}_{n}"
+                self.con.register(view, to_arrow(entry, schema))
+                sources.append(
+                    (f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM {view})", schema)
+                )
+            else:
+                path, schema = entry
+                sources.append((_read_numbered(str(path)), schema))
+        return sources
+
+    def _merge_small(
+        self, name: str, sources: list[tuple[str, TableSchema]], dropped: pa.Table | None
+    ) -> Merged:
+        """Merge the stored table with its new parts, de-duplicated, into a new file.
 
         Rows are equal when every column but the provenance is equal (for
         ``identifiers``, every column: provenance ties them to their row);
-        the row already in the store, or the first new one, is kept.
+        the row already in the store, or the first new one, is kept, in the
+        order stored rows, then new rows as they came. New ``identifiers``
+        rows of rows in ``dropped`` (``kind``, ``source_file``,
+        ``source_line`` of rows dropped as duplicates) go with them.
         """
-        path, schema = self.manifest.tables.get(name), self.manifest.schema(name)
-        if path is None or schema is None:
-            both, before = new, 0
-        else:
-            existing = to_frame(pq.read_table(self.root / path), schema)
-            both, before = pd.concat([existing, new], ignore_index=True), len(existing)
-        content = list(both.columns)
-        if name != "identifiers":
-            content = [c for c in content if c not in PROVENANCE]
-        keep = _first_of_equal(both, content)
-        return both[keep].reset_index(drop=True), before, keep
+        path, stored = self.manifest.tables.get(name), self.manifest.schema(name)
+        parts = [(f"{expr}", k + 1, schema) for k, (expr, schema) in enumerate(sources)]
+        if path is not None and stored is not None:
+            parts.insert(0, (_read_numbered(str(self.root / path)), 0, stored))
+        schema = parts[0][2]
+        for _, _, other in parts[1:]:
+            schema = schema.merge(other)
+        columns = schema.columns
+        content = columns if name == "identifiers" else [c for c in columns if c not in PROVENANCE]
+        union = " UNION ALL BY NAME ".join(
+            f"SELECT *, {k} AS __k, file_row_number AS __r FROM {expr}" for expr, k, _ in parts
+        )
+        gone = ""
+        if dropped is not None and dropped.num_rows:
+            self.con.register("dropped_rows", dropped)
+            gone = (
+                " u ANTI JOIN dropped_rows d ON u.__k > 0 AND u.kind = d.kind "
+                "AND u.source_file = d.source_file AND u.source_line = d.source_line"
+            )
+        quoted = ", ".join(f'"{c}"' for c in content)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT *, row_number() OVER "
+            f"(PARTITION BY {quoted} ORDER BY __k, __r) AS __n FROM (SELECT * FROM ({union}){gone})"
+        )
+        counts = fetch(
+            self.con,
+            "SELECT count(*) FILTER (WHERE __k = 0) AS before, "
+            "count(*) FILTER (WHERE __k > 0) AS incoming, "
+            "count(*) FILTER (WHERE __k > 0 AND __n = 1) AS added FROM merging",
+        ).to_pylist()[0]
+        drop = pa.table(
+            {
+                "kind": pa.array([], pa.string()),
+                "source_file": pa.array([], pa.string()),
+                "source_line": pa.array([], pa.string()),
+            }
+        )
+        if name != "identifiers" and counts["incoming"] > counts["added"]:
+            drop = fetch(
+                self.con,
+                f"SELECT '{name}' AS kind, CAST(source_file AS VARCHAR) AS source_file, "
+                "CAST(source_line AS VARCHAR) AS source_line "
+                "FROM merging WHERE __k > 0 AND __n > 1",
+            )
+        merged = Merged(int(counts["incoming"]), int(counts["added"]), 0, drop, schema, None)
+        if counts["added"]:
+            relative = f"tables/{name}-{self.run}.parquet"
+            select = ", ".join(f'"{c}"' for c in columns)
+            reader = self.con.sql(
+                f"SELECT {select} FROM merging WHERE __n = 1 ORDER BY __k, __r"
+            ).to_arrow_reader(ROW_GROUP_ROWS)
+            merged.rows = write_parquet_batches(
+                (conform(pa.Table.from_batches([b]), schema) for b in reader),
+                schema.arrow,
+                self.root / relative,
+            )
+            merged.path = relative
+        self.con.execute("DROP TABLE merging")
+        if dropped is not None and dropped.num_rows:
+            self.con.unregister("dropped_rows")
+        return merged
 
     def _finish_ledger(self) -> None:
         if not self.ledger:
@@ -335,64 +426,6 @@ class Appender:
         self.manifest.schemas["ledger"] = (schema if old is None else old.merge(schema)).to_json()
         self._write_part("ledger", to_arrow(frame, schema))
         self._count(self.new_rows, "ledger", len(frame))
-
-
-def _text(column: pd.Series) -> pd.Series:
-    return column.astype("string").fillna("\x00")
-
-
-def _column_hash(column: pd.Series) -> np.ndarray:
-    """Hash each cell of a column (equal cells, equal hashes), vectorised for every dtype."""
-    dtype = column.dtype
-    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_list(dtype.pyarrow_dtype):
-        joined = pc.binary_join(pa.array(column.array), "\x1f")
-        column = pd.Series(pc.fill_null(joined, "\x00"), dtype="string")
-    elif isinstance(dtype, pd.ArrowDtype):
-        column = pd.Series(pc.fill_null(pa.array(column.array).cast(pa.string()), "\x00"))
-    elif not (
-        pd.api.types.is_datetime64_any_dtype(dtype)
-        or pd.api.types.is_numeric_dtype(dtype)
-        or pd.api.types.is_bool_dtype(dtype)
-    ):
-        column = _text(column)
-    return pd.util.hash_pandas_object(column, index=False).to_numpy(dtype=np.uint64)
-
-
-def _first_of_equal(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Return a mask keeping the first of each group of rows equal in ``columns``.
-
-    Rows are hashed one column at a time (a roster of millions of rows is
-    never copied whole as text); only rows whose hash repeats are compared
-    exactly.
-    """
-    hashes = np.zeros(len(frame), dtype=np.uint64)
-    for column in columns:
-        column_hash = _column_hash(frame[column])
-        with np.errstate(over="ignore"):
-            hashes *= np.uint64(1_000_003)
-            hashes += column_hash
-    order = np.argsort(hashes, kind="stable")
-    ordered = hashes[order]
-    repeats = np.r_[False, ordered[1:] == ordered[:-1]]
-    candidates = np.zeros(len(frame), dtype=bool)
-    candidates[order] = repeats | np.r_[repeats[1:], False]
-    keep = np.ones(len(frame), dtype=bool)
-    if candidates.any():
-        subset = frame.loc[candidates, columns]
-        exact = pd.DataFrame({c: _text(subset[c]) for c in columns}).duplicated(keep="first")
-        keep[np.flatnonzero(candidates)[exact.to_numpy()]] = False
-    return keep
-
-
-def _row_key(frame: pd.DataFrame, kind: str | pd.Series) -> pd.Series:
-    """Return ``kind``, ``source_file`` and ``source_line`` joined: the row an identifier is of."""
-    return (
-        pd.Series(kind, index=frame.index).astype("string")
-        + "\x1f"
-        + frame["source_file"].astype("string")
-        + "\x1f"
-        + frame["source_line"].astype("string")
-    )
 
 
 def conform(table: pa.Table, schema: TableSchema, extra: tuple[str, ...] = ()) -> pa.Table:

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -278,6 +279,13 @@ def _stage(data_dir: Path, files: list[Path], staging: Path) -> Path:
     return staging
 
 
+def _spill_into(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
+    """Let DuckDB spill to the store's staging folder (never the working directory)."""
+    folder = staging / "duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    con.execute("SET temp_directory = '" + str(folder).replace("'", "''") + "'")
+
+
 def _write_outputs(store: Store, result: IngestResult) -> None:
     """Write ``ingest_report.json`` and the cumulative ``rejects.csv`` for people."""
     document = json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=str)
@@ -383,6 +391,7 @@ def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None
         # Parquet pages read to check duplicates need not stay cached.
         con.execute("SET enable_external_file_cache = false")
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        _spill_into(con, staging_root)
         appender = Appender(root, manifest, run, con, when, spool=staging_root / "small")
         count = min(2, os.cpu_count() or 1) if workers is None else workers
         for batch in _loaded_batches(data, batches, frozenset(known), staging_root, count):
@@ -443,10 +452,12 @@ def compact(store_dir: str | Path) -> Store:
         manifest = read_manifest(root)
         _remove_strays(root, manifest)
         with Store(root, manifest).connect() as con:
+            _spill_into(con, root / ".staging")
             appender = Appender(root, manifest, new_run_id(), con, "")
             appender.touched.update(manifest.months)
             replaced = appender.compact()
         write_manifest(root, manifest)
         for relative in replaced:
             (root / relative).unlink(missing_ok=True)
+        shutil.rmtree(root / ".staging", ignore_errors=True)
     return open_store(root)

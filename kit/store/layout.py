@@ -27,7 +27,7 @@ import base64
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -186,6 +186,23 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="snappy")
     os.replace(tmp, path)
+
+
+def write_parquet_batches(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int:
+    """Write tables of one schema into one Parquet file atomically; return its row count.
+
+    The tables are written as they come (a streamed query result), so the
+    whole file is never in memory.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    rows = 0
+    with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            rows += table.num_rows
+    os.replace(tmp, path)
+    return rows
 
 
 # ---------------------------------------------------------------- manifest
