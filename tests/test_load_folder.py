@@ -249,3 +249,36 @@ def test_missing_required_columns_named_at_once(tmp_path: Path) -> None:
 def test_detect_kind(headers: list[str], kind: str | None) -> None:
     assert detect_kind(headers).kind == kind
     assert kind is None or kind in KINDS
+
+
+def test_summary_of_a_large_folder_fits_one_screen() -> None:
+    from kit.load.report import FileReport, IngestReport, SheetReport
+
+    clean = [
+        FileReport(
+            f"query_log/q_{n:03d}.csv",
+            "0" * 64,
+            "csv",
+            "utf-8",
+            sheets=(SheetReport(None, "query_log", 1000, 1000),),
+        )
+        for n in range(400)
+    ]
+    roster = FileReport(
+        "duty_roster/r.csv",
+        "1" * 64,
+        "csv",
+        "cp950",
+        sheets=(SheetReport(None, "duty_roster", 50, 48, 2, 1),),
+    )
+    notes = FileReport("notes.txt", "2" * 64, "other", status="unrecognised")
+    report = IngestReport("/data", (*clean[:200], roster, *clean[200:], notes))
+    lines = report.summary().splitlines()
+    assert len(lines) <= 20
+    text = "\n".join(lines)
+    assert "400050 read = 400048 loaded + 2 rejected (reconciles)" in text
+    assert any(line.split()[:3] == ["query_log", "400", "400000"] for line in lines)
+    assert "duty_roster/r.csv" in text and "notes.txt" in text
+    assert "q_000.csv" not in text, "clean files are totalled, not listed"
+    small = IngestReport("/data", (*clean[:3], roster))
+    assert "q_002.csv" in small.summary(), "a small folder lists every file"

@@ -27,6 +27,12 @@ def _cell(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+SUMMARY_ROWS = 30
+"""File rows a summary lists before it totals them per kind instead."""
+_HEADER = (
+    f"{_cell('file', 40)} {'kind':<16} {'enc':<9} {'read':>8} {'loaded':>8} {'rej':>6} "
+    f"{'warn':>6} {'dup':>6}"
+)
 _COUNTS = ("rows_read", "rows_loaded", "rows_rejected", "warnings", "duplicates")
 
 
@@ -146,8 +152,15 @@ class IngestReport:
             ],
         }
 
-    def summary(self) -> str:
-        """Return a one-screen text summary (no identifiers)."""
+    def summary(self, max_rows: int = SUMMARY_ROWS) -> str:
+        """Return a one-screen text summary (no identifiers).
+
+        Up to ``max_rows`` file rows, every file is listed. Beyond, rows are
+        totalled per kind and only the files that need a look (rejected rows,
+        warnings, duplicates, unrecognised, unreadable) are listed, at most
+        ``max_rows`` of them; the rest are counted and left to
+        ``ingest_report.json``.
+        """
         t = self.totals()
         verdict = "reconciles" if self.reconciles else "DOES NOT RECONCILE"
         lines = [
@@ -159,22 +172,62 @@ class IngestReport:
             f"{t['warnings']} warning(s); {t['duplicates']} duplicate(s) dropped; "
             f"{t['rows_kept']} kept.",
             "",
-            f"{_cell('file', 40)} {'kind':<16} {'enc':<9} {'read':>8} {'loaded':>8} {'rej':>6} "
-            f"{'warn':>6} {'dup':>6}",
         ]
-        for f in self.files:
-            if not f.sheets:
-                lines.append(f"{_cell(f.path, 40)} {f.status:<16} {f.encoding or '-':<9}")
-                continue
-            for s in f.sheets:
-                name = f.path if s.sheet is None else f"{f.path}!{s.sheet}"
+        rows = self._file_rows()
+        if len(rows) > max_rows:
+            lines += self._kind_rows()
+            notable = [r for r in rows if r[1]]
+            lines += ["", f"Files to look at ({len(notable)} of {len(rows)} file rows):"]
+            if notable:
+                lines.append(_HEADER)
+                lines += [text for text, _ in notable[:max_rows]]
+            if len(notable) > max_rows:
                 lines.append(
-                    f"{_cell(name, 40)} {s.kind:<16} {f.encoding or '-':<9} {s.rows_read:>8} "
-                    f"{s.rows_loaded:>8} {s.rows_rejected:>6} {s.warnings:>6} {s.duplicates:>6}"
+                    f"... and {len(notable) - max_rows} more: see ingest_report.json and "
+                    "rejects.csv in the store."
                 )
-            if f.status == "skipped":
-                lines[-1] += "  (already ingested)"
+        else:
+            lines.append(_HEADER)
+            lines += [text for text, _ in rows]
         for f in self.files:
             if f.reason:
                 lines.append(f"  {f.path}: {f.reason}")
         return "\n".join(lines)
+
+    def _file_rows(self) -> list[tuple[str, bool]]:
+        """Return one line per file (per sheet) and whether it needs a look."""
+        rows: list[tuple[str, bool]] = []
+        for f in self.files:
+            if not f.sheets:
+                text = f"{_cell(f.path, 40)} {f.status:<16} {f.encoding or '-':<9}"
+                rows.append((text, f.status in ("unrecognised", "unreadable")))
+                continue
+            for s in f.sheets:
+                name = f.path if s.sheet is None else f"{f.path}!{s.sheet}"
+                text = (
+                    f"{_cell(name, 40)} {s.kind:<16} {f.encoding or '-':<9} {s.rows_read:>8} "
+                    f"{s.rows_loaded:>8} {s.rows_rejected:>6} {s.warnings:>6} {s.duplicates:>6}"
+                )
+                if f.status == "skipped":
+                    text += "  (already ingested)"
+                notable = bool(s.rows_rejected or s.warnings or s.duplicates)
+                rows.append((text, notable or s.kind == "unrecognised"))
+        return rows
+
+    def _kind_rows(self) -> list[str]:
+        """Return the per-kind totals table."""
+        sums: dict[str, list[int]] = {}
+        for f in self.files:
+            for s in f.sheets:
+                counts = sums.setdefault(s.kind, [0] * 6)
+                values = (1, s.rows_read, s.rows_loaded, s.rows_rejected, s.warnings, s.duplicates)
+                for i, v in enumerate(values):
+                    counts[i] += v
+        lines = [
+            f"{'kind':<16} {'files':>6} {'read':>10} {'loaded':>10} {'rej':>8} {'warn':>8} "
+            f"{'dup':>8}"
+        ]
+        for kind in sorted(sums):
+            n, read, loaded, rej, warn, dup = sums[kind]
+            lines.append(f"{kind:<16} {n:>6} {read:>10} {loaded:>10} {rej:>8} {warn:>8} {dup:>8}")
+        return lines
