@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +31,9 @@ __all__ = ["CHUNK_LOOKUPS", "screen"]
 
 CHUNK_LOOKUPS = 1_500_000
 """Most lookups in range screened at once from a store (whole months; at least one)."""
+
+_IDENTIFIER_FIELDS = ("worklog:content", "cases:parties", "operations:targets")
+"""The (kind, field) pairs whose identifiers the rules join to records."""
 
 
 _SECOND = 1_000_000
@@ -229,6 +233,11 @@ def screen(
         counts = evaluation.record_counts
         communications = evaluation.ctx.data.communications
         del evaluation
+        if base is not None and all(f"identifiers:{k}" in shared for k in _IDENTIFIER_FIELDS):
+            # every part reads the records' identifiers from ``shared`` from now on
+            base = dataclasses.replace(base, identifiers=type(base).from_frames().identifiers)
+        gc.collect()
+        pa.default_memory_pool().release_unused()
     written = [lookups_file.close(), evidence_file.close()]
     if counts.get("communications", 0) > 0:
         comms = communication_table(communications, pd.concat(comm_rows, ignore_index=True))
