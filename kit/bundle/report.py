@@ -104,6 +104,22 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+PAGE_NUMBER_TEXT: dict[str, tuple[str, str, str]] = {
+    "zh-TW": ("第 ", " 頁，共 ", " 頁"),
+    "en": ("page ", " of ", ""),
+}
+"""The printed page number, around the page's number and the page count, per language."""
+
+
+def page_number_content(lang: str) -> str:
+    """Return the CSS ``content`` of the printed page number (``page 3 of 12``) in ``lang``."""
+    before, between, after = PAGE_NUMBER_TEXT.get(lang, PAGE_NUMBER_TEXT["en"])
+    return (
+        f"{css_string(before)} counter(page) {css_string(between)} counter(pages)"
+        f" {css_string(after)}"
+    )
+
+
 def css_string(text: str) -> str:
     """Return ``text`` as a quoted CSS string, every non-alphanumeric character escaped."""
     escaped = "".join(
@@ -277,7 +293,8 @@ def cover_html(
 
     Every text is escaped. The manifest hash is written as :data:`HASH_SLOT`,
     on the cover and in the print header of every page (with ``header``, the
-    case reference, on the left), and replaced when the bundle is sealed.
+    case reference, on the left), and replaced when the bundle is sealed; the
+    foot of every printed page numbers it in the report's language.
     """
     cells = "\n".join(
         f"<tr><th>{html.escape(name)}</th><td>{html.escape(str(value))}</td></tr>"
@@ -288,7 +305,9 @@ def cover_html(
         + css_string(header)
         + '; font-size: 8pt; color: #444; } @top-right { content: "SHA-256 '
         + HASH_SLOT
-        + '"; font-size: 6pt; color: #666; } }</style>'
+        + '"; font-size: 6pt; color: #666; } @bottom-right { content: '
+        + page_number_content(lang)
+        + "; font-size: 8pt; color: #444; } }</style>"
     )
     return Html(
         f'{style}\n<div class="kit-cover" lang="{lang}">\n<h1>{html.escape(title)}</h1>\n'
