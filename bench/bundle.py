@@ -9,10 +9,10 @@
    the other (``jobs=1``). Target: the batch is at least 1.5x faster.
 
 The data is written as a data folder (DATA.md) of CSV files and ingested
-into a store first (not timed). ``--write`` replaces the "Bundles" section
-of ``bench/RESULTS.md``.
+into a store first (not timed). ``--no-batch`` runs part 1 only. ``--write``
+replaces the "Bundles" section of ``bench/RESULTS.md``.
 
-    .venv/bin/python bench/bundle.py [--lookups 10000] [--batch-lookups 500] [--write]
+    .venv/bin/python bench/bundle.py [--lookups 10000] [--batch-lookups 500] [--no-batch] [--write]
 """
 
 from __future__ import annotations
@@ -156,8 +156,8 @@ def batch_request(path: Path) -> Path:
     return path
 
 
-def run(lookups: int, batch_lookups: int) -> dict[str, object]:
-    """Run the benchmark; return its figures."""
+def run(lookups: int, batch_lookups: int, *, batch: bool = True) -> dict[str, object]:
+    """Run the benchmark (the batch part only with ``batch``); return its figures."""
     results: dict[str, object] = {"lookups": lookups, "batch_lookups": batch_lookups}
     with tempfile.TemporaryDirectory(prefix="kit-bench-bundle-") as tmp:
         work = Path(tmp)
@@ -178,6 +178,8 @@ def run(lookups: int, batch_lookups: int) -> dict[str, object]:
             if p.is_file()
         }
         results["bundle_verifies"] = verify(bundle.out_dir).ok
+        if not batch:
+            return results
 
         request = batch_request(work / "request.yaml")
         quiet = lambda done, total, item: None  # noqa: E731
@@ -210,8 +212,6 @@ def section(results: dict[str, object]) -> str:
     """Return the "Bundles" section of RESULTS.md."""
     floor = float(results["floor_seconds"])  # type: ignore[arg-type]
     bundle = float(results["bundle_seconds"])  # type: ignore[arg-type]
-    seq = float(results["sequential_seconds"])  # type: ignore[arg-type]
-    par = float(results["parallel_seconds"])  # type: ignore[arg-type]
     files = results["bundle_files"]
     assert isinstance(files, dict)
     rows = "\n".join(f"| `{name}` | {size:,} |" for name, size in files.items())
@@ -230,22 +230,31 @@ def section(results: dict[str, object]) -> str:
             f"{results['bundle_bytes']:,}",
             f"{bundle / floor:.2f} x floor (target <= 2)",
         ),
-        ("batch of 8 officers, one after the other (`jobs=1`)", f"{seq:.1f}", "", "1.00"),
-        (
-            "batch of 8 officers, `--jobs 2`",
-            f"{par:.1f}",
-            "",
-            f"{seq / par:.2f} x faster (target >= 1.5)",
-        ),
     ]
+    batches = ""
+    if "parallel_seconds" in results:
+        seq = float(results["sequential_seconds"])  # type: ignore[arg-type]
+        par = float(results["parallel_seconds"])  # type: ignore[arg-type]
+        measures += [
+            ("batch of 8 officers, one after the other (`jobs=1`)", f"{seq:.1f}", "", "1.00"),
+            (
+                "batch of 8 officers, `--jobs 2`",
+                f"{par:.1f}",
+                "",
+                f"{seq / par:.2f} x faster (target >= 1.5)",
+            ),
+        ]
+        batches = (
+            f" The item processes of the batches used "
+            f"{float(results['children_cpu_seconds']):.0f} CPU seconds in all."  # type: ignore[arg-type]
+        )
     table = "\n".join("| " + " | ".join(m) + " |" for m in measures)
     return f"""## Bundles
 
 Run {date.today().isoformat()} on {_machine()}; `bench/bundle.py --lookups {n}`:
 one officer with {n:,} lookups over {DAYS} days (roster, communications),
 eight more with {results["batch_lookups"]:,} each; store ingested first (not timed,
-{float(results["ingest_seconds"]):.1f} s). Times are wall seconds; the item processes of
-the batches used {float(results["children_cpu_seconds"]):.0f} CPU seconds in all.
+{float(results["ingest_seconds"]):.1f} s). Times are wall seconds.{batches}
 
 | measure | seconds | bytes | ratio |
 |---|---:|---:|---:|
@@ -257,8 +266,9 @@ Files of the investigation bundle:
 |---|---:|
 {rows}
 
-`index.html` and `notebook.ipynb` each carry plotly.js once (about 4.6 MB); the report
-prints at most 2,000 rows per table, the CSV files in `tables/` are complete.
+`index.html` carries plotly.js once (about 4.6 MB); `notebook.ipynb` carries each figure
+once as Plotly JSON and no plotly.js (the export renders the figures). The report prints
+at most 2,000 rows per table; the CSV files in `tables/` are complete.
 """
 
 
@@ -279,9 +289,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lookups", type=int, default=10_000)
     parser.add_argument("--batch-lookups", type=int, default=500)
+    parser.add_argument("--no-batch", action="store_true", help="one bundle and the floor only")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = parser.parse_args()
-    results = run(args.lookups, args.batch_lookups)
+    results = run(args.lookups, args.batch_lookups, batch=not args.no_batch)
     text = section(results)
     print(text)
     if args.write:

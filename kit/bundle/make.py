@@ -33,6 +33,7 @@ from kit.bundle.verify import sign_manifest
 from kit.errors import BundleError, ConfigError
 from kit.schema import TIMEZONE
 from kit.store.cache import resolve_store
+from kit.views.export import write_in_child
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 """The repository's ``notebooks/`` folder."""
@@ -151,9 +152,16 @@ def make_bundle(
     executed = execute_notebook(
         NOTEBOOKS_DIR / NOTEBOOKS[kind], notebook, values, cwd=out_dir, timeout=timeout
     )
-    # Written once, then exported from memory (the export renders its figures in place).
-    write_notebook(executed, notebook)
-    export_notebook(executed, out_dir / REPORT_NAME)
+    # Written once, by a forked child, while the same notebook is exported from
+    # memory here (the export renders its figures in place: the child's copy is
+    # the notebook as executed).
+    writing = write_in_child(
+        lambda: write_notebook(executed, notebook), [notebook], "the executed notebook"
+    )
+    try:
+        export_notebook(executed, out_dir / REPORT_NAME)
+    finally:
+        writing.wait()
     facts = read_facts(out_dir)
     manifest = build_manifest(
         out_dir,

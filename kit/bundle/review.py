@@ -410,7 +410,7 @@ def start_bundle_tables(tables: dict[str, pd.DataFrame], bundle_dir: str | Path 
     The report notebooks call this as soon as the tables are final, so the
     files are written on the machine's other core while the figures are
     drawn; :func:`write_bundle_files` joins the writer (pass it as
-    ``tables_written``). Returns a :class:`kit.views.TablesInProgress`.
+    ``tables_written``). Returns a :class:`kit.views.FilesInProgress`.
     """
     from kit.views import start_export_tables
 

@@ -152,6 +152,10 @@ def _execute(
                 stdout_file=None,
                 stderr_file=None,
                 execution_timeout=timeout,
+                # Every output has arrived and every file the notebook writes is
+                # closed when the last cell ends: the kernel is stopped at once
+                # instead of being given time to tear down its heap.
+                shutdown_kernel="immediate",
                 config=config,
             )
         raise_for_execution_errors(node, str(partial))

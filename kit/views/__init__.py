@@ -7,7 +7,7 @@ are built, never shown. Every identifier passes through a
 
 from __future__ import annotations
 
-from kit.views.export import TablesInProgress, export_tables, start_export_tables
+from kit.views.export import FilesInProgress, export_tables, start_export_tables, write_in_child
 from kit.views.graph import link_graph
 from kit.views.graph_figure import export_graph, graph_figure, write_graphml, write_i2_csv
 from kit.views.headers import HEADERS, localise
@@ -22,7 +22,7 @@ from kit.views.timeline import duty_heatmap, officer_timeline, timeline_figure
 
 __all__ = [
     "HEADERS",
-    "TablesInProgress",
+    "FilesInProgress",
     "communications_table",
     "duty_heatmap",
     "evidence_table",
@@ -39,4 +39,5 @@ __all__ = [
     "timeline_figure",
     "write_graphml",
     "write_i2_csv",
+    "write_in_child",
 ]

@@ -10,7 +10,9 @@ same tables always give the same bytes.
 :func:`start_export_tables` writes the same files in a child process (forked,
 so the tables are not copied or pickled) while the caller goes on with other
 work, such as drawing the report's figures on the machine's other core;
-:meth:`TablesInProgress.wait` joins it.
+:meth:`FilesInProgress.wait` joins it. :func:`write_in_child` does the same
+for any writer (the bundle maker writes the notebook that way while it
+exports the report).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +36,13 @@ import xlsxwriter
 from kit.errors import BundleError, ConfigError, KitError
 from kit.export import neutralise_formulas, write_csv
 
-__all__ = ["WORKBOOK_NAME", "TablesInProgress", "export_tables", "start_export_tables"]
+__all__ = [
+    "WORKBOOK_NAME",
+    "FilesInProgress",
+    "export_tables",
+    "start_export_tables",
+    "write_in_child",
+]
 
 WORKBOOK_NAME = "evidence.xlsx"
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
@@ -151,24 +159,27 @@ def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[
 
 
 @dataclass
-class TablesInProgress:
-    """Evidence tables being written by a child process (:func:`start_export_tables`).
+class FilesInProgress:
+    """Files being written by a child process (:func:`write_in_child`).
 
     Attributes
     ----------
     paths
-        The files being written, as :func:`export_tables` returns them.
+        The files being written.
+    what
+        What they are, for an error message (``the evidence tables``).
     pid
         The child process, or ``None`` once joined (or when written in place).
 
     """
 
     paths: list[Path]
+    what: str = "the files"
     pid: int | None = None
     _reasons: int | None = field(default=None, repr=False)
 
     def wait(self) -> list[Path]:
-        """Wait until every table is written; return the paths.
+        """Wait until every file is written; return the paths.
 
         Raises
         ------
@@ -178,7 +189,7 @@ class TablesInProgress:
 
         """
         if self.pid is None:
-            return self.paths
+            return list(self.paths)
         chunks = []
         if self._reasons is not None:
             while chunk := os.read(self._reasons, 65536):
@@ -190,18 +201,18 @@ class TablesInProgress:
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             reason = b"".join(chunks).decode("utf-8", "replace") or f"exit status {code}"
-            raise BundleError(f"writing the evidence tables failed: {reason}")
-        return self.paths
+            raise BundleError(f"writing {self.what} failed: {reason}")
+        return list(self.paths)
 
 
-def _write_in_child(tables: dict[str, pd.DataFrame], folder: Path, reasons: int) -> None:
-    """Body of the forked writer: write the tables, report a failure on ``reasons``, exit."""
+def _run_in_child(write: Callable[[], object], reasons: int) -> None:
+    """Body of a forked writer: write, report a failure on ``reasons``, exit."""
     status = 1
     try:
         # Nothing is printed from here: the parent's streams may be a kernel's sockets.
         sys.stdout = sys.stderr = io.StringIO()
         gc.disable()
-        export_tables(tables, folder)
+        write()
         status = 0
     except BaseException as error:  # every failure is reported to the parent
         message = str(error).splitlines()[0] if isinstance(error, KitError) and str(error) else ""
@@ -211,13 +222,49 @@ def _write_in_child(tables: dict[str, pd.DataFrame], folder: Path, reasons: int)
         os._exit(status)
 
 
-def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> TablesInProgress:
+def write_in_child(
+    write: Callable[[], object], paths: list[Path], what: str = "the files"
+) -> FilesInProgress:
+    """Run ``write`` in a forked child process and return at once.
+
+    The child sees the parent's objects as they are now without copying or
+    pickling them, runs ``write`` and exits; join it with
+    :meth:`FilesInProgress.wait` before using ``paths``. Where processes
+    cannot be forked, ``write`` runs before returning.
+
+    Parameters
+    ----------
+    write
+        Writes the files (its return value is ignored).
+    paths
+        The files it writes, returned by :meth:`FilesInProgress.wait`.
+    what
+        What they are, for an error message.
+
+    """
+    if not hasattr(os, "fork"):
+        write()
+        return FilesInProgress(list(paths), what)
+    reasons, report = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process with threads (a kernel has
+        # some); the child only writes files and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:
+        os.close(reasons)
+        _run_in_child(write, report)
+    os.close(report)
+    return FilesInProgress(list(paths), what, pid, reasons)
+
+
+def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> FilesInProgress:
     """Start writing the files of :func:`export_tables` in a child process; return at once.
 
-    The child is forked, so it sees the tables as they are now without
-    copying them; it writes exactly what :func:`export_tables` writes and
-    exits. Join it with :meth:`TablesInProgress.wait` before using the files.
-    Where processes cannot be forked, the tables are written before returning.
+    The child is forked (:func:`write_in_child`), so it sees the tables as
+    they are now without copying them; it writes exactly what
+    :func:`export_tables` writes. Join it with :meth:`FilesInProgress.wait`
+    before using the files.
 
     Parameters
     ----------
@@ -226,8 +273,8 @@ def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) ->
 
     Returns
     -------
-    TablesInProgress
-        The files being written.
+    FilesInProgress
+        The files being written, in the order :func:`export_tables` returns them.
 
     Raises
     ------
@@ -237,16 +284,4 @@ def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) ->
     """
     folder = _checked_folder(tables, out_dir)
     paths = [folder / f"{name}.csv" for name in tables] + [folder / WORKBOOK_NAME]
-    if not hasattr(os, "fork"):
-        return TablesInProgress(export_tables(tables, folder))
-    reasons, report = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about forking a process with threads (a kernel has
-        # some); the child only writes files with pandas and xlsxwriter and exits.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        os.close(reasons)
-        _write_in_child(tables, folder, report)
-    os.close(report)
-    return TablesInProgress(paths, pid, reasons)
+    return write_in_child(lambda: export_tables(tables, folder), paths, "the evidence tables")
