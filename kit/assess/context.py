@@ -69,6 +69,10 @@ def date_days(series: pd.Series) -> np.ndarray:
     """Return dates as day numbers (float, ``nan`` where missing)."""
     if len(series) == 0:
         return np.zeros(0, dtype=float)
+    if isinstance(series.dtype, pd.ArrowDtype) and pa.types.is_date32(series.dtype.pyarrow_dtype):
+        # already Arrow dates: their day numbers directly, no round trip through Python dates
+        days = pa.chunked_array(pa.array(series.array)).cast(pa.int32()).cast(pa.float64())
+        return np.asarray(days.fill_null(np.nan).to_numpy(), dtype=float)
     arr = pa.array(series.astype(object).where(series.notna(), None), type=pa.date32())
     return np.asarray(arr.cast(pa.int32()).to_numpy(zero_copy_only=False), dtype=float)
 

@@ -330,9 +330,9 @@ def load_dataset(
         frame = _small_table(store, name)
         if frame is not None:
             frames[name] = frame
-    empty = Dataset.from_frames()
-    complete = {
-        name: frames.get(name, getattr(empty, name))
-        for name in [*KINDS, "subjects", "identifiers", "ledger"]
-    }
-    return Dataset(**complete, report=store_report(store))
+    names = [*KINDS, "subjects", "identifiers", "ledger"]
+    if any(name not in frames for name in names):
+        # building every empty frame costs a few tenths of a second: only when needed
+        empty = Dataset.from_frames()
+        frames = {name: frames.get(name, getattr(empty, name)) for name in names}
+    return Dataset(**{name: frames[name] for name in names}, report=store_report(store))
