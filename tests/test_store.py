@@ -431,6 +431,27 @@ def test_batches_cover_every_file_once_each_with_a_query_log(synth_folder: Path)
     assert all(any(_is_query_log_csv(p) for p in batch) for batch in batches)
 
 
+def test_batches_borrow_a_query_log_only_once_when_logs_sort_first(
+    synth_folder: Path, tmp_path: Path
+) -> None:
+    """The other kinds come after the logs: a borrowed log must leave its batch."""
+    from kit.store.ingest import _batches, _is_query_log_csv
+
+    log = next(p for p in sorted(synth_folder.rglob("*.csv")) if _is_query_log_csv(p))
+    other = next(p for p in sorted(synth_folder.rglob("*.csv")) if not _is_query_log_csv(p))
+    for folder, source, count in (("a_logs", log, 4), ("z_rest", other, 3)):
+        (tmp_path / folder).mkdir()
+        for n in range(count):
+            shutil.copy(source, tmp_path / folder / f"{n}.csv")
+    batches = _batches(tmp_path, log.stat().st_size + 1)  # two logs per batch
+    flat = [p for batch in batches for p in batch]
+    assert sorted(flat) == sorted(tmp_path.rglob("*.csv"))
+    assert len(flat) == len(set(flat)), "a query log is in two batches"
+    assert all(any(_is_query_log_csv(p) for p in batch) for batch in batches)
+    one_log = _batches(tmp_path / "a_logs", 1)
+    assert [len(b) for b in one_log] == [1, 1, 1, 1]
+
+
 def test_compact_merges_parts_of_each_month(
     data_dir: Path, tmp_path: Path, loaded, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -372,10 +372,26 @@ class Appender:
                 "AND u.source_file = d.source_file AND u.source_line = d.source_line"
             )
         quoted = ", ".join(f'"{c}"' for c in content)
+        # Rows are hashed on their content; only rows whose hash repeats are
+        # compared exactly (a full sort on every column of millions of roster
+        # rows took minutes). __n = 1 marks the first of each group of equals.
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE merging AS SELECT *, row_number() OVER "
-            f"(PARTITION BY {quoted} ORDER BY __k, __r) AS __n FROM (SELECT * FROM ({union}){gone})"
+            f"CREATE OR REPLACE TEMP TABLE hashed AS SELECT *, hash({quoted}) AS __h "
+            f"FROM (SELECT * FROM ({union}){gone})"
         )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE repeated AS SELECT __k, __r FROM ("
+            f"SELECT __k, __r, row_number() OVER (PARTITION BY {quoted} ORDER BY __k, __r) AS __n "
+            "FROM hashed WHERE __h IN (SELECT __h FROM hashed GROUP BY __h HAVING count(*) > 1)"
+            ") WHERE __n > 1"
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE merging AS SELECT m.* EXCLUDE (__h), "
+            "CASE WHEN d.__k IS NULL THEN 1 ELSE 2 END AS __n "
+            "FROM hashed m LEFT JOIN repeated d ON m.__k = d.__k AND m.__r = d.__r"
+        )
+        self.con.execute("DROP TABLE repeated")
+        self.con.execute("DROP TABLE hashed")
         counts = fetch(
             self.con,
             "SELECT count(*) FILTER (WHERE __k = 0) AS before, "

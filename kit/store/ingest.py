@@ -52,7 +52,7 @@ from kit.store.layout import (
     write_manifest,
 )
 
-BATCH_BYTES = 64 * 1024 * 1024
+BATCH_BYTES = 32 * 1024 * 1024
 """Files are loaded in batches of about this many bytes, to bound memory.
 
 The loader holds a batch in memory several times over (text, cells, typed
@@ -247,26 +247,27 @@ def _batches(data_dir: Path, batch_bytes: int) -> list[list[Path]]:
         batches[-1].append(path)
         size += path.stat().st_size
     is_log = {p: _is_query_log_csv(p) for p in files}
-    out: list[list[Path]] = []
-    carry: list[Path] = []
-    for batch in batches:
-        batch = carry + batch
-        carry = []
-        if not any(is_log[p] for p in batch):
-            donor = next((b for b in batches if sum(is_log[p] for p in b) >= 2), None)
-            if donor is None:
-                carry = batch  # joins the next batch (or the last one)
-                continue
+    index = 0
+    while index < len(batches):
+        batch = batches[index]
+        if any(is_log[p] for p in batch):
+            index += 1
+            continue
+        donor = next((b for b in batches if sum(is_log[p] for p in b) >= 2), None)
+        if donor is not None:
             log = next(p for p in reversed(donor) if is_log[p])
             donor.remove(log)
             batch.append(log)
-        out.append(batch)
-    if carry:
-        if out:
-            out[-1].extend(carry)
+            index += 1
+        elif len(batches) == 1:
+            break  # no query log at all: the loader says so
+        elif index + 1 < len(batches):
+            batches[index + 1] = batch + batches[index + 1]
+            del batches[index]
         else:
-            out.append(carry)
-    return out
+            batches[index - 1].extend(batch)
+            del batches[index]
+    return batches
 
 
 def _stage(data_dir: Path, files: list[Path], staging: Path) -> Path:
