@@ -176,6 +176,24 @@ def test_overlapping_export_adds_only_new_rows(data_dir: Path, tmp_path: Path) -
     assert sorted(dups["source_file"]) == ["logs/export_0003.csv"] * len(OVERLAP)
 
 
+def test_look_ups_read_months_of_different_schemas(data_dir: Path, tmp_path: Path) -> None:
+    """A later export with an extra column: its month's file differs from the others."""
+    folder = tmp_path / "data"
+    shutil.copytree(data_dir, folder)
+    store_dir = tmp_path / "store"
+    ingest(folder, store_dir)
+    text = HEADER.rstrip("\n") + ",備註\n" + _row(NEW[0]).rstrip("\n") + ",複查\n"
+    (folder / "logs" / "export_0003.csv").write_text(text, encoding="utf-8")
+    ingest(folder, store_dir)
+    store = open_store(store_dir)
+    schemas = {str(pq.read_schema(f)) for f in store.files("query_log")}
+    assert len(schemas) == 2, "November's file has the extra column, September's has not"
+    rows = lookups_by_officer(store, "TC002")
+    assert len(rows) == 3
+    assert rows["備註"].isna().tolist() == [True, True, False]
+    assert len(lookups_by_subject(store, "ABC-1234", "2023-11-01", "2023-11-30")) == 2
+
+
 def _roc(iso: str) -> str:
     moment = datetime.fromisoformat(iso)
     return f"{moment.year - 1911}/{moment:%m/%d %H:%M:%S}"

@@ -56,7 +56,9 @@ BATCH_BYTES = 32 * 1024 * 1024
 """Files are loaded in batches of about this many bytes, to bound memory.
 
 The loader holds a batch in memory several times over (text, cells, typed
-columns); 64 MiB of CSV (about half a million lookups) stays near 1.5 GiB.
+columns): a worker loading 32 MiB of CSV (about 250,000 lookups, or a
+month's duty roster) peaks near 1.7 GiB; two workers and the main process
+stayed under 4 GiB together on a 10 M-lookup folder (``bench/RESULTS.md``).
 """
 HEADER_BYTES = 64 * 1024
 DUCKDB_MEMORY = "1GB"

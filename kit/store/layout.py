@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +186,17 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="snappy")
     os.replace(tmp, path)
+
+
+def file_schema(path: str) -> pa.Schema:
+    """Return a Parquet file's schema (cached: store files never change once written)."""
+    stat = os.stat(path)
+    return _file_schema(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8192)
+def _file_schema(path: str, mtime_ns: int, size: int) -> pa.Schema:
+    return pq.read_schema(path)
 
 
 def write_parquet_batches(tables: Iterable[pa.Table], schema: pa.Schema, path: Path) -> int:

@@ -26,7 +26,7 @@ from kit.dataset import Dataset
 from kit.identifiers import canonical, extract
 from kit.schema import KINDS, LEDGER_COLUMNS, SUBJECT_COLUMNS, Entity
 from kit.store.files import store_report
-from kit.store.layout import Store, TableSchema, fetch, to_frame
+from kit.store.layout import Store, TableSchema, fetch, file_schema, to_frame
 from kit.store.period import Bound, Period
 
 ORDER = 'ORDER BY "time", source_file, TRY_CAST(source_line AS BIGINT), source_line, lookup_id'
@@ -48,7 +48,16 @@ def _in_list(column: str, values: Iterable[str]) -> str:
 
 
 def _scan(files: list[str]) -> str:
-    return f"read_parquet({_sql_list(files)}, hive_partitioning = true, union_by_name = true)"
+    """Return a DuckDB scan of the files (``month`` from the path).
+
+    Files of different schemas (a column added by a later ingest) are read
+    by column name; when every file has the same schema, as after compaction,
+    the plain scan prunes row groups and is about twice as fast.
+    """
+    schemas = [file_schema(f) for f in files]
+    same = not schemas or all(s.equals(schemas[0]) for s in schemas[1:])
+    union = "" if same else ", union_by_name = true"
+    return f"read_parquet({_sql_list(files)}, hive_partitioning = true{union})"
 
 
 def _select(schema: TableSchema) -> str:
