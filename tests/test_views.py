@@ -352,6 +352,17 @@ def test_tables_written_in_a_child_process_are_the_same_bytes(tmp_path, dataset,
     assert writing.pid is None and writing.wait() == there  # joined once, idempotent
 
 
+def test_tables_are_written_in_place_when_background_writers_are_off(
+    tmp_path, dataset, assessment, monkeypatch
+):
+    monkeypatch.setenv("KIT_BACKGROUND_WRITERS", "0")
+    tables = {"formulas": pd.DataFrame({"text": ["=1", "ok"], "n": [1, 2]})}
+    writing = start_export_tables(tables, tmp_path)
+    assert writing.pid is None  # already written, no child
+    assert [p.name for p in writing.wait()] == ["formulas.csv", "evidence.xlsx"]
+    assert all(p.is_file() for p in writing.paths)
+
+
 def test_a_failing_table_writer_is_a_bundle_error(tmp_path):
     from kit.errors import BundleError, ConfigError
 

@@ -33,10 +33,14 @@ THREAD_LIMITS: dict[str, str] = {
     "MKL_NUM_THREADS": "1",
     "NUMEXPR_NUM_THREADS": "1",
     "KIT_DUCKDB_THREADS": "1",
+    "KIT_BACKGROUND_WRITERS": "0",
 }
 """Environment that keeps one kernel to one core (used by batch items).
 
-``KIT_DUCKDB_THREADS`` is for the kit's DuckDB connections (``SET threads``)."""
+``KIT_DUCKDB_THREADS`` is for the kit's DuckDB connections (``SET threads``);
+``KIT_BACKGROUND_WRITERS=0`` makes :func:`kit.views.export.write_in_child`
+write in place instead of in a second process (the batch already keeps every
+core busy with items)."""
 
 _VOLATILE_NOTEBOOK_METADATA = ("start_time", "end_time", "duration", "input_path", "output_path")
 _VOLATILE_CELL_METADATA = ("start_time", "end_time", "duration", "exception", "status")

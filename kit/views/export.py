@@ -48,6 +48,8 @@ WORKBOOK_NAME = "evidence.xlsx"
 FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
 """Creation time written into the workbook (deterministic bytes)."""
 MAX_WIDTH = 60
+BACKGROUND_WRITERS = "KIT_BACKGROUND_WRITERS"
+"""Environment variable: ``0`` writes in place instead of in a forked child."""
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
@@ -230,7 +232,8 @@ def write_in_child(
     The child sees the parent's objects as they are now without copying or
     pickling them, runs ``write`` and exits; join it with
     :meth:`FilesInProgress.wait` before using ``paths``. Where processes
-    cannot be forked, ``write`` runs before returning.
+    cannot be forked, or when the environment says ``KIT_BACKGROUND_WRITERS=0``
+    (batch items, which keep to one core each), ``write`` runs before returning.
 
     Parameters
     ----------
@@ -242,7 +245,7 @@ def write_in_child(
         What they are, for an error message.
 
     """
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or os.environ.get(BACKGROUND_WRITERS) == "0":
         write()
         return FilesInProgress(list(paths), what)
     reasons, report = os.pipe()
