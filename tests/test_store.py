@@ -488,3 +488,29 @@ def test_compact_merges_parts_of_each_month(
     assert on_disk == store.manifest.referenced()
     pd.testing.assert_frame_equal(_sorted(load_dataset(store).query_log), _sorted(loaded.query_log))
     assert len(lookups_by_subject(store, "ABC-1234")) == 4
+
+
+def test_appender_in_memory_merges_small_tables_like_the_spool(loaded, tmp_path: Path) -> None:
+    """Without a spool folder the small kinds stay in memory; the merge is the same."""
+    import duckdb
+
+    from kit.store.append import Appender
+    from kit.store.layout import Manifest
+
+    root = tmp_path / "store"
+    root.mkdir()
+    manifest = Manifest()
+    first = Appender(root, manifest, "run1", duckdb.connect(), "now")
+    first.add(loaded)
+    first.finish()
+    assert first.new_rows["officers"] == len(loaded.officers)
+    assert first.new_rows["identifiers"] == len(loaded.identifiers) > 0
+    again = Appender(root, manifest, "run2", duckdb.connect(), "later")
+    again.add(loaded)  # the same rows again: every small row is already stored
+    again.finish()
+    assert again.duplicates["officers"] == len(loaded.officers)
+    assert again.new_rows.get("officers", 0) == 0
+    assert again.new_rows.get("identifiers", 0) == 0, "the dropped rows' identifiers go too"
+    stored = pq.read_table(root / manifest.tables["officers"]).to_pandas()
+    assert stored["source_line"].tolist() == loaded.officers["source_line"].tolist()
+    assert manifest.rows["identifiers"] == len(loaded.identifiers)

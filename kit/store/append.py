@@ -11,6 +11,7 @@ caller commits the manifest.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kit.dataset import Dataset
 from kit.schema import KINDS, LEDGER_COLUMNS, PROVENANCE
@@ -68,6 +70,40 @@ def _month_slices(table: pa.Table) -> list[tuple[str, pa.Table]]:
 def _read_numbered(path: str) -> str:
     """Return a DuckDB expression reading one Parquet file with its row numbers."""
     return "read_parquet('" + path.replace("'", "''") + "', file_row_number = true)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One part of a small table being merged."""
+
+    expression: str
+    """DuckDB table expression with a ``file_row_number`` column."""
+    schema: TableSchema
+    rows: Path | pa.Table
+    """The Parquet file, or the Arrow table (registered under ``expression``)."""
+
+
+def _kept_batches(
+    sources: list[Source], first: int, removed: pa.Table, schema: TableSchema
+) -> Iterator[pa.Table]:
+    """Yield every source's rows in order, without the ``removed`` (``__k``, ``__r``) rows."""
+    keys = removed.column("__k").to_numpy()
+    rows = removed.column("__r").to_numpy()
+    for k, source in enumerate(sources, start=first):
+        gone = rows[keys == k]
+        batches = (
+            pq.ParquetFile(source.rows).iter_batches(batch_size=ROW_GROUP_ROWS)
+            if isinstance(source.rows, Path)
+            else source.rows.to_batches(ROW_GROUP_ROWS)
+        )
+        offset = 0
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if len(gone):
+                numbers = np.arange(offset, offset + table.num_rows)
+                table = table.filter(pa.array(~np.isin(numbers, gone)))
+            offset += batch.num_rows
+            yield conform(table, schema)
 
 
 @dataclass
@@ -324,25 +360,23 @@ class Appender:
             replaced += parts
         return replaced
 
-    def _sources(self, name: str) -> list[tuple[str, TableSchema]]:
-        """Return a small table's new parts as (DuckDB table expression, schema), in batch order."""
-        sources: list[tuple[str, TableSchema]] = []
+    def _sources(self, name: str) -> list[Source]:
+        """Return a small table's new parts, in batch order."""
+        sources: list[Source] = []
         for n, entry in enumerate(self.small.pop(name, [])):
             if isinstance(entry, pd.DataFrame):
                 schema = TableSchema.of_frame(entry)
+                table = to_arrow(entry, schema)
                 view = f"small_{name}_{n}"
-                self.con.register(view, to_arrow(entry, schema))
-                sources.append(
-                    (f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM {view})", schema)
-                )
+                numbered = table.append_column("file_row_number", pa.array(np.arange(len(entry))))
+                self.con.register(view, numbered)
+                sources.append(Source(view, schema, table))
             else:
                 path, schema = entry
-                sources.append((_read_numbered(str(path)), schema))
+                sources.append(Source(_read_numbered(str(path)), schema, path))
         return sources
 
-    def _merge_small(
-        self, name: str, sources: list[tuple[str, TableSchema]], dropped: pa.Table | None
-    ) -> Merged:
+    def _merge_small(self, name: str, sources: list[Source], dropped: pa.Table | None) -> Merged:
         """Merge the stored table with its new parts, de-duplicated, into a new file.
 
         Rows are equal when every column but the provenance is equal (for
@@ -351,83 +385,89 @@ class Appender:
         order stored rows, then new rows as they came. New ``identifiers``
         rows of rows in ``dropped`` (``kind``, ``source_file``,
         ``source_line`` of rows dropped as duplicates) go with them.
+
+        DuckDB finds the rows to remove from narrow tables (a content hash per
+        row; exact comparison only where a hash repeats); the kept rows are
+        then streamed part by part, in order, into the new file.
         """
         path, stored = self.manifest.tables.get(name), self.manifest.schema(name)
-        parts = [(f"{expr}", k + 1, schema) for k, (expr, schema) in enumerate(sources)]
         if path is not None and stored is not None:
-            parts.insert(0, (_read_numbered(str(self.root / path)), 0, stored))
-        schema = parts[0][2]
-        for _, _, other in parts[1:]:
-            schema = schema.merge(other)
+            target = self.root / path
+            sources = [Source(_read_numbered(str(target)), stored, target), *sources]
+            first = 0
+        else:
+            first = 1
+        schema = sources[0].schema
+        for source in sources[1:]:
+            schema = schema.merge(source.schema)
         columns = schema.columns
         content = columns if name == "identifiers" else [c for c in columns if c not in PROVENANCE]
+        quoted = ", ".join(f'"{c}"' for c in content)
         union = " UNION ALL BY NAME ".join(
-            f"SELECT *, {k} AS __k, file_row_number AS __r FROM {expr}" for expr, k, _ in parts
+            f"SELECT *, {k} AS __k, file_row_number AS __r FROM {source.expression}"
+            for k, source in enumerate(sources, start=first)
         )
-        gone = ""
+        con = self.con
+        con.execute(f"CREATE OR REPLACE TEMP VIEW merge_rows AS {union}")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE merge_gone (__k BIGINT, __r BIGINT, "
+            "source_file VARCHAR, source_line VARCHAR)"
+        )
         if dropped is not None and dropped.num_rows:
-            self.con.register("dropped_rows", dropped)
-            gone = (
-                " u ANTI JOIN dropped_rows d ON u.__k > 0 AND u.kind = d.kind "
+            con.register("dropped_rows", dropped)
+            con.execute(
+                "INSERT INTO merge_gone SELECT u.__k, u.__r, NULL, NULL FROM merge_rows u "
+                "SEMI JOIN dropped_rows d ON u.__k > 0 AND u.kind = d.kind "
                 "AND u.source_file = d.source_file AND u.source_line = d.source_line"
             )
-        quoted = ", ".join(f'"{c}"' for c in content)
-        # Rows are hashed on their content; only rows whose hash repeats are
-        # compared exactly (a full sort on every column of millions of roster
-        # rows took minutes). __n = 1 marks the first of each group of equals.
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE hashed AS SELECT *, hash({quoted}) AS __h "
-            f"FROM (SELECT * FROM ({union}){gone})"
+            con.unregister("dropped_rows")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE merge_hash AS SELECT __k, __r, hash({quoted}) AS __h "
+            "FROM merge_rows u ANTI JOIN merge_gone g ON u.__k = g.__k AND u.__r = g.__r"
         )
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE repeated AS SELECT __k, __r FROM ("
-            f"SELECT __k, __r, row_number() OVER (PARTITION BY {quoted} ORDER BY __k, __r) AS __n "
-            "FROM hashed WHERE __h IN (SELECT __h FROM hashed GROUP BY __h HAVING count(*) > 1)"
-            ") WHERE __n > 1"
+        provenance = (
+            "CAST(source_file AS VARCHAR) AS source_file, "
+            "CAST(source_line AS VARCHAR) AS source_line"
+            if name != "identifiers"
+            else "NULL::VARCHAR AS source_file, NULL::VARCHAR AS source_line"
         )
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE merging AS SELECT m.* EXCLUDE (__h), "
-            "CASE WHEN d.__k IS NULL THEN 1 ELSE 2 END AS __n "
-            "FROM hashed m LEFT JOIN repeated d ON m.__k = d.__k AND m.__r = d.__r"
+        # Exact comparison of the rows whose hash repeats: all but the first
+        # of each group of equal rows are removed (listed in merge_dups).
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE merge_dups AS SELECT __k, __r, {provenance} FROM ("
+            "SELECT *, row_number() OVER "
+            f"(PARTITION BY {quoted} ORDER BY __k, __r) AS __n FROM merge_rows u SEMI JOIN "
+            "(SELECT __k, __r FROM merge_hash WHERE __h IN "
+            "(SELECT __h FROM merge_hash GROUP BY __h HAVING count(*) > 1)) c "
+            "ON u.__k = c.__k AND u.__r = c.__r) WHERE __n > 1"
         )
-        self.con.execute("DROP TABLE repeated")
-        self.con.execute("DROP TABLE hashed")
         counts = fetch(
-            self.con,
-            "SELECT count(*) FILTER (WHERE __k = 0) AS before, "
-            "count(*) FILTER (WHERE __k > 0) AS incoming, "
-            "count(*) FILTER (WHERE __k > 0 AND __n = 1) AS added FROM merging",
+            con,
+            "SELECT (SELECT count(*) FROM merge_hash WHERE __k = 0) AS before, "
+            "(SELECT count(*) FROM merge_hash WHERE __k > 0) AS incoming, "
+            "(SELECT count(*) FROM merge_dups WHERE __k = 0) AS old_dups, "
+            "(SELECT count(*) FROM merge_dups WHERE __k > 0) AS new_dups",
         ).to_pylist()[0]
-        drop = pa.table(
-            {
-                "kind": pa.array([], pa.string()),
-                "source_file": pa.array([], pa.string()),
-                "source_line": pa.array([], pa.string()),
-            }
+        drop = fetch(
+            con,
+            f"SELECT '{name}' AS kind, source_file, source_line FROM merge_dups "
+            "WHERE __k > 0 AND source_file IS NOT NULL ORDER BY __k, __r",
         )
-        if name != "identifiers" and counts["incoming"] > counts["added"]:
-            drop = fetch(
-                self.con,
-                f"SELECT '{name}' AS kind, CAST(source_file AS VARCHAR) AS source_file, "
-                "CAST(source_line AS VARCHAR) AS source_line "
-                "FROM merging WHERE __k > 0 AND __n > 1",
-            )
-        merged = Merged(int(counts["incoming"]), int(counts["added"]), 0, drop, schema, None)
-        if counts["added"]:
+        removed = fetch(
+            con,
+            "SELECT __k, __r FROM merge_dups UNION ALL SELECT __k, __r FROM merge_gone "
+            "ORDER BY __k, __r",
+        )
+        for table in ("merge_dups", "merge_hash", "merge_gone"):
+            con.execute(f"DROP TABLE {table}")
+        con.execute("DROP VIEW merge_rows")
+        added = int(counts["incoming"]) - int(counts["new_dups"])
+        merged = Merged(int(counts["incoming"]), added, 0, drop, schema, None)
+        if added:
             relative = f"tables/{name}-{self.run}.parquet"
-            select = ", ".join(f'"{c}"' for c in columns)
-            reader = self.con.sql(
-                f"SELECT {select} FROM merging WHERE __n = 1 ORDER BY __k, __r"
-            ).to_arrow_reader(ROW_GROUP_ROWS)
-            merged.rows = write_parquet_batches(
-                (conform(pa.Table.from_batches([b]), schema) for b in reader),
-                schema.arrow,
-                self.root / relative,
-            )
+            kept = _kept_batches(sources, first, removed, schema)
+            merged.rows = write_parquet_batches(kept, schema.arrow, self.root / relative)
             merged.path = relative
-        self.con.execute("DROP TABLE merging")
-        if dropped is not None and dropped.num_rows:
-            self.con.unregister("dropped_rows")
         return merged
 
     def _finish_ledger(self) -> None:
