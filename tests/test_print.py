@@ -167,3 +167,20 @@ def test_printed_subject_review_in_english(browser: Any, sample_subject: Path) -
     pages = print_report(browser, sample_subject)
     result = verify(sample_subject)
     check_printed(pages, case_ref="REQ-7", manifest_hash=result.manifest_hash, lang="en")
+
+
+def test_print_rules_of_the_report_win_over_jupyterlabs(
+    browser: Any,  # noqa: F811
+    tiny_investigation: Path,  # noqa: F811
+) -> None:
+    # JupyterLab's own table rules (fixed layout, screen font size) must not override the
+    # report's print rules: columns sized to their content, small print.
+    opened = open_report(browser, tiny_investigation, width=703)
+    opened.page.emulate_media(media="print")
+    styles = opened.page.evaluate(
+        """() => Array.from(document.querySelectorAll('table.kit-table'))
+            .map(t => [getComputedStyle(t).tableLayout, getComputedStyle(t).fontSize])"""
+    )
+    opened.page.close()
+    assert styles and {layout for layout, _ in styles} == {"auto"}
+    assert all(abs(float(size.removesuffix("px")) - 6.5 * 96 / 72) < 0.05 for _, size in styles)
