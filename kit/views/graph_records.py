@@ -100,13 +100,25 @@ def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
         )
 
 
-def _add_identifier_nodes(graph: nx.MultiDiGraph, entities: pd.Series, values: pd.Series) -> None:
+def _add_identifier_nodes(
+    graph: nx.MultiDiGraph,
+    entities: pd.Series,
+    values: pd.Series,
+    nodes: pd.Series | None = None,
+    names: pd.Series | None = None,
+) -> None:
+    """Add a node per distinct identifier; give ``nodes`` the first of their ``names``."""
     pairs = pd.DataFrame({"entity": entities.astype("string"), "value": values.astype("string")})
     pairs = pairs.dropna().drop_duplicates()
     for entity, value in zip(pairs["entity"], pairs["value"], strict=True):
         node = f"{node_type(entity)}:{value}"
         if node not in graph:
             graph.add_node(node, type=node_type(entity), entity=entity, value=value)
+    if nodes is None or names is None:
+        return
+    for node, name in zip(nodes, names.astype("string"), strict=True):
+        if pd.notna(name) and pd.notna(node) and not graph.nodes[node].get("name"):
+            graph.nodes[node]["name"] = name
 
 
 def _flagged_comm_refs(assessment: AssessmentLike | None) -> set[str]:
@@ -126,10 +138,9 @@ def _add_relations(graph: nx.MultiDiGraph, dataset: Any, officers: set[str]) -> 
     for officer in sorted(set(rows["officer_id"].dropna().astype(str))):
         if f"officer:{officer}" not in graph:
             graph.add_node(f"officer:{officer}", type="officer", value=officer, name=None)
-    _add_identifier_nodes(graph, rows["identifier_entity"], rows["identifier"])
-    for node, name in zip(targets, rows["name"].astype("string"), strict=True):
-        if pd.notna(name) and pd.notna(node) and not graph.nodes[node].get("name"):
-            graph.nodes[node]["name"] = name
+    _add_identifier_nodes(
+        graph, rows["identifier_entity"], rows["identifier"], targets, rows["name"]
+    )
     _add_edges(
         graph,
         pd.DataFrame(
@@ -165,10 +176,13 @@ def _add_communications(
     refs = _refs("communications", rows)
     flagged = refs.isin(_flagged_comm_refs(assessment)).astype(int)
     counterparts = _node_ids(rows["counterpart_entity"], rows["counterpart"])
-    _add_identifier_nodes(graph, rows["counterpart_entity"], rows["counterpart"])
-    for node, name in zip(counterparts, rows["counterpart_name"].astype("string"), strict=True):
-        if pd.notna(name) and pd.notna(node) and not graph.nodes[node].get("name"):
-            graph.nodes[node]["name"] = name
+    _add_identifier_nodes(
+        graph,
+        rows["counterpart_entity"],
+        rows["counterpart"],
+        counterparts,
+        rows["counterpart_name"],
+    )
     _add_edges(
         graph,
         pd.DataFrame(
