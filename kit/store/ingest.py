@@ -37,6 +37,7 @@ from kit.load.kinds import detect_kind
 from kit.load.read import decode
 from kit.store.append import Appender
 from kit.store.files import known_sha256, write_files_table
+from kit.store.index import INDEX_DIR, build_indexes
 from kit.store.layout import (
     DATASETS,
     MANIFEST,
@@ -66,7 +67,7 @@ DUCKDB_MEMORY = "1GB"
 
 LOCK_NAME = ".ingest.lock"
 
-OWNED = ("query_log", "subjects", "proxies", "ledger", "tables", ".staging")
+OWNED = ("query_log", "subjects", "proxies", "ledger", "tables", INDEX_DIR, ".staging")
 """Store sub-folders the kit writes (stray files there are removed)."""
 
 
@@ -195,7 +196,7 @@ def _ingest_lock(store_dir: Path) -> Iterator[None]:
 
 def _remove_strays(store_dir: Path, manifest: Manifest) -> None:
     """Delete files an interrupted ingest left behind (not listed in the manifest)."""
-    referenced = manifest.referenced()
+    referenced = manifest.referenced() | manifest.index_files()
     for folder in OWNED:
         root = store_dir / folder
         if not root.is_dir():
@@ -402,6 +403,7 @@ def _ingest_locked(data: Path, root: Path, batch_bytes: int, workers: int | None
             appender.add(batch)
             del batch
         superseded = appender.finish()
+        superseded += build_indexes(con, root, manifest, run)
     report = IngestReport(folder=str(data), files=tuple(f for r in reports for f in r.files))
     new_files, old_files = write_files_table(root, manifest, report, run, when)
     if old_files is not None:
@@ -431,7 +433,8 @@ def compact(store_dir: str | Path) -> Store:
     """Rewrite every month of the query log and subjects into one sorted file each.
 
     :func:`ingest` already compacts the months it writes to; this is for a
-    store written by an older kit, or after many small ingests.
+    store written by an older kit, or after many small ingests. Months
+    without a current look-up index (:mod:`kit.store.index`) get one.
 
     Parameters
     ----------
@@ -459,6 +462,7 @@ def compact(store_dir: str | Path) -> Store:
             appender = Appender(root, manifest, new_run_id(), con, "")
             appender.touched.update(manifest.months)
             replaced = appender.compact()
+            replaced += build_indexes(con, root, manifest, appender.run)
         write_manifest(root, manifest)
         for relative in replaced:
             (root / relative).unlink(missing_ok=True)

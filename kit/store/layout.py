@@ -8,6 +8,7 @@ A store is a folder the kit writes and nobody else::
       subjects/part-<run>-<n>.parquet  sorted by (entity, value), with month, user
       proxies/part-<run>-<n>.parquet   lookups whose actual_user is not the user
       ledger/part-<run>.parquet        every ledger row of every ingest
+      index/month=YYYY-MM/*.arrow      the look-up index of each month (kit.store.index)
       tables/<kind>-<run>.parquet      every other kind, one file each
       tables/files-<run>.parquet       the files ingested (path, sha256, kind, ...)
       ingest_report.json, rejects.csv  for people, rewritten after each ingest
@@ -148,8 +149,13 @@ def to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
 
 
 def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
-    """Convert a query result to pandas with the stored dtypes, in the stored column order."""
-    out: dict[str, pd.Series] = {}
+    """Convert a query result to pandas with the stored dtypes, in the stored column order.
+
+    The columns are converted together (one ``Table.to_pandas``, much cheaper
+    than a conversion per column for the small tables of a look-up); only a
+    column whose pandas dtype then differs from the stored one is cast.
+    """
+    arrays: dict[str, pa.ChunkedArray] = {}
     for fld in schema.arrow:
         name = fld.name
         if name in table.column_names:
@@ -157,16 +163,20 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
             if str(column.type) != str(fld.type):  # list<element> vs list<item> too
                 column = column.cast(fld.type)
         else:
-            column = pa.chunked_array([pa.nulls(table.num_rows, fld.type)])
-        spec = schema.dtypes.get(name, "object")
-        dtype = restore_dtype(spec, fld.type)
-        if spec == "arrow":
-            series = pd.Series(pd.arrays.ArrowExtensionArray(column), name=name)
-        else:
-            series = column.to_pandas()
-            if series.dtype != dtype:
-                series = series.astype(dtype)
-        out[name] = series
+            column = pa.chunked_array([pa.nulls(table.num_rows, fld.type)], fld.type)
+        arrays[name] = column
+    arrow_kept = {n for n in arrays if schema.dtypes.get(n, "object") == "arrow"}
+    plain = [n for n in arrays if n not in arrow_kept]
+    converted = pa.Table.from_arrays([arrays[n] for n in plain], names=plain).to_pandas()
+    out: dict[str, Any] = {}
+    for fld in schema.arrow:
+        name = fld.name
+        if name in arrow_kept:
+            out[name] = pd.Series(pd.arrays.ArrowExtensionArray(arrays[name]), name=name)
+            continue
+        series = converted[name]
+        dtype = restore_dtype(schema.dtypes.get(name, "object"), fld.type)
+        out[name] = series if series.dtype == dtype else series.astype(dtype)
     return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
 
 
@@ -231,6 +241,8 @@ class Manifest:
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     months: list[str] = field(default_factory=list)
+    index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per month: its look-up index files and the parts they were built from (kit.store.index)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON document written to ``store.json``."""
@@ -245,6 +257,7 @@ class Manifest:
             "parts": self.parts,
             "tables": self.tables,
             "schemas": self.schemas,
+            "index": self.index,
         }
 
     def schema(self, table: str) -> TableSchema | None:
@@ -253,9 +266,13 @@ class Manifest:
         return TableSchema.from_json(data) if data else None
 
     def referenced(self) -> set[str]:
-        """Return every file (relative path) the manifest lists."""
+        """Return every data file (relative path) the manifest lists, index files aside."""
         out = {p for paths in self.parts.values() for p in paths}
         return out | set(self.tables.values())
+
+    def index_files(self) -> set[str]:
+        """Return the look-up index files (relative paths) the manifest lists."""
+        return {str(e[k]) for e in self.index.values() for k in ("lookups", "keys") if k in e}
 
 
 def read_manifest(store_dir: Path) -> Manifest:
@@ -302,6 +319,7 @@ def read_manifest(store_dir: Path) -> Manifest:
         schemas=dict(data.get("schemas", {})),
         rows={k: int(v) for k, v in data.get("rows", {}).items()},
         months=list(data.get("months", [])),
+        index={str(k): dict(v) for k, v in data.get("index", {}).items()},
     )
 
 

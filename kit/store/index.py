@@ -1,0 +1,275 @@
+"""The look-up index: per month, the query log in officer order, memory-mapped, and its keys.
+
+An officer's or a subject's lookups are a few hundred rows among millions.
+Reading them from the month's Parquet file means decoding whole row groups
+(DuckDB decodes about 200 k rows for 3 k wanted), so each month of the query
+log also has two Arrow IPC files, uncompressed, read through a memory map
+(nothing is decoded: a read touches only the pages of the rows it takes)::
+
+    index/month=YYYY-MM/lookups-<run>.arrow   the month's query-log rows, one record
+                                              batch in the stored Arrow schema, sorted by
+                                              (user, then the answer's order), plus __rank
+    index/month=YYYY-MM/keys-<run>.arrow      (entity, value, row), sorted: one row per
+                                              subject of a lookup (row = its position in
+                                              lookups), and ("", actual_user, row) for
+                                              each lookup made through another account
+
+``__rank`` is the row's position in the month in the order the look-ups
+answer in (time, source file, line number, line, ``lookup_id``), so rows
+gathered from several places are put in that order by sorting their ranks.
+A look-up is then a binary search (officer: a contiguous slice of
+``lookups``; subject or proxy: a slice of ``keys`` giving row positions),
+a ``take`` of those rows and one conversion to pandas.
+
+The manifest lists each month's index with the query-log and subjects parts
+it was built from; an index whose parts differ from the month's current
+parts is stale and is not used (the look-ups then query the Parquet files
+with DuckDB, as for a store written before the index existed). Ingest
+rebuilds the index of every month whose parts changed, or that has none.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kit.store.layout import Manifest, Store, TableSchema, fetch, file_schema
+from kit.store.period import Period
+
+INDEX_DIR = "index"
+RANK = "__rank"
+PROXY_ENTITY = ""
+"""The ``entity`` of the keys that find lookups by their ``actual_user`` (sorts first)."""
+ANSWER_ORDER = '"time", source_file, TRY_CAST(source_line AS BIGINT), source_line, lookup_id'
+"""The order of a look-up's answer (that of the DuckDB queries of :mod:`kit.store.query`)."""
+
+
+def month_sources(manifest: Manifest, month: str) -> list[str]:
+    """Return the query-log and subjects parts of a month, which its index is built from."""
+    wanted = f"month={month}"
+    parts = [*manifest.parts.get("query_log", []), *manifest.parts.get("subjects", [])]
+    return sorted(p for p in parts if p.split("/")[1] == wanted)
+
+
+def is_current(manifest: Manifest, month: str) -> bool:
+    """Whether the month has an index built from its current parts."""
+    entry = manifest.index.get(month)
+    return entry is not None and entry.get("sources") == month_sources(manifest, month)
+
+
+def _sql_list(paths: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _write_ipc(table: pa.Table, path: Path) -> None:
+    """Write a table as one uncompressed record batch in an Arrow IPC file, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    batch = table.combine_chunks().to_batches()
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        if batch:
+            writer.write_batch(batch[0])
+        else:
+            writer.write_batch(pa.RecordBatch.from_pylist([], schema=table.schema))
+    os.replace(tmp, path)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Return the table with exactly ``schema``'s columns (missing ones null), cast to its types."""
+    columns = []
+    for fld in schema:
+        if fld.name in table.column_names:
+            column = table.column(fld.name)
+            columns.append(column if column.type == fld.type else column.cast(fld.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def build_month(
+    con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest, month: str, run: str
+) -> list[str]:
+    """Write the index of one month and list it in the manifest; return the files it replaces."""
+    schema = manifest.schema("query_log")
+    wanted = f"month={month}"
+    ql = [str(root / p) for p in manifest.parts.get("query_log", []) if p.split("/")[1] == wanted]
+    sj = [str(root / p) for p in manifest.parts.get("subjects", []) if p.split("/")[1] == wanted]
+    if schema is None or not ql:
+        return []
+    present = {name for path in ql for name in file_schema(path).names}
+    columns = ", ".join(f'"{c}"' for c in schema.columns if c in present)
+    lookups = fetch(
+        con,
+        f"SELECT {columns}, row_number() OVER (ORDER BY {ANSWER_ORDER}) - 1 AS {RANK} "
+        f"FROM read_parquet({_sql_list(ql)}, union_by_name = true, hive_partitioning = false) "
+        f'ORDER BY "user", {RANK}',
+    )
+    target = pa.schema([*schema.arrow, pa.field(RANK, pa.int64())])
+    lookups = _conform(lookups, target)
+    positions = pa.table(
+        {
+            "lookup_id": lookups.column("lookup_id"),
+            "user": lookups.column("user"),
+            "actual_user": lookups.column("actual_user"),
+            "row": pa.array(np.arange(lookups.num_rows, dtype=np.int64)),
+        }
+    )
+    con.register("index_positions", positions)
+    subjects = (
+        f"SELECT s.entity, s.value, p.row FROM read_parquet({_sql_list(sj)}, "
+        "union_by_name = true, hive_partitioning = false) s JOIN index_positions p "
+        'ON s.lookup_id = p.lookup_id AND s."user" = p."user" '
+        "WHERE s.entity IS NOT NULL AND s.value IS NOT NULL UNION ALL "
+        if sj
+        else ""
+    )
+    keys = fetch(
+        con,
+        f"SELECT CAST(entity AS VARCHAR) AS entity, CAST(value AS VARCHAR) AS value, row FROM ("
+        f"{subjects}SELECT '{PROXY_ENTITY}' AS entity, actual_user AS value, row "
+        'FROM index_positions WHERE actual_user IS NOT NULL AND actual_user <> "user") '
+        "ORDER BY entity, value, row",
+    )
+    con.unregister("index_positions")
+    keys = _conform(
+        keys,
+        pa.schema(
+            [
+                pa.field("entity", pa.large_string()),
+                pa.field("value", pa.large_string()),
+                pa.field("row", pa.int64()),
+            ]
+        ),
+    )
+    folder = f"{INDEX_DIR}/{wanted}"
+    files = {"lookups": f"{folder}/lookups-{run}.arrow", "keys": f"{folder}/keys-{run}.arrow"}
+    _write_ipc(lookups, root / files["lookups"])
+    del lookups
+    _write_ipc(keys, root / files["keys"])
+    old = manifest.index.get(month, {})
+    manifest.index[month] = {**files, "sources": month_sources(manifest, month)}
+    return [str(old[k]) for k in ("lookups", "keys") if k in old and old[k] != files[k]]
+
+
+def build_indexes(
+    con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest, run: str
+) -> list[str]:
+    """Build the index of every month that has none or a stale one; return the replaced files.
+
+    The index of a month that no longer exists is dropped (its files are returned too).
+    """
+    replaced: list[str] = []
+    for month in sorted(manifest.index):
+        if month not in manifest.months:
+            entry = manifest.index.pop(month)
+            replaced += [str(entry[k]) for k in ("lookups", "keys") if k in entry]
+    for month in sorted(manifest.months):
+        if not is_current(manifest, month):
+            replaced += build_month(con, root, manifest, month, run)
+    return replaced
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class MonthIndex:
+    """One month's index, memory-mapped: the sorted lookups and the keys."""
+
+    lookups: pa.RecordBatch
+    keys: pa.RecordBatch
+
+    def user_rows(self, user: str) -> np.ndarray:
+        """Return the positions of the lookups whose ``user`` is ``user``."""
+        column = self.lookups.column("user")
+        valid = len(column) - column.null_count  # nulls sort last
+        lo = bisect.bisect_left(column, user, hi=valid, key=_text)
+        hi = bisect.bisect_right(column, user, lo=lo, hi=valid, key=_text)
+        return np.arange(lo, hi, dtype=np.int64)
+
+    def key_rows(self, entity: str, value: str) -> np.ndarray:
+        """Return the positions of the lookups holding the key (entity, value)."""
+        entities, values = self.keys.column("entity"), self.keys.column("value")
+        rows = range(self.keys.num_rows)
+
+        def key(i: int) -> tuple[str, str]:
+            return (entities[i].as_py(), values[i].as_py())
+
+        lo = bisect.bisect_left(rows, (entity, value), key=key)
+        hi = bisect.bisect_right(rows, (entity, value), lo=lo, key=key)
+        return np.asarray(self.keys.column("row").slice(lo, hi - lo).to_numpy())
+
+    def take(self, positions: np.ndarray, period: Period) -> pa.RecordBatch | None:
+        """Return the rows at ``positions`` within the period, in the answer's order."""
+        if len(positions) == 0:
+            return None
+        if period.start is not None or period.stop is not None:
+            times = self.lookups.column("time").to_numpy(zero_copy_only=False)[positions]
+            keep = np.ones(len(positions), dtype=bool)
+            if period.start is not None:
+                keep &= times >= _instant(period.start)
+            if period.stop is not None:
+                keep &= times < _instant(period.stop)
+            positions = positions[keep]
+        if len(positions) == 0:
+            return None
+        ranks = self.lookups.column(RANK).to_numpy()[positions]
+        return self.lookups.take(pa.array(positions[np.argsort(ranks, kind="stable")]))
+
+
+def _text(scalar: pa.Scalar) -> str:
+    return str(scalar.as_py())
+
+
+def _instant(moment: datetime) -> np.datetime64:
+    """Return a tz-aware datetime as a numpy UTC instant in microseconds."""
+    return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).as_unit("us").to_datetime64()
+
+
+@lru_cache(maxsize=256)
+def _mapped(path: str, mtime_ns: int, size: int) -> pa.RecordBatch:
+    """Return the record batch of an index file, memory-mapped (index files never change)."""
+    return pa.ipc.open_file(pa.memory_map(path, "r")).get_batch(0)
+
+
+def _open(path: Path) -> pa.RecordBatch:
+    stat = os.stat(path)
+    return _mapped(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def month_indexes(store: Store, months: list[str]) -> list[MonthIndex] | None:
+    """Return the indexes of these months, or None when one is missing or stale."""
+    manifest = store.manifest
+    if not all(is_current(manifest, m) for m in months):
+        return None
+    out = []
+    for month in months:
+        entry = manifest.index[month]
+        try:
+            lookups = _open(store.path / entry["lookups"])
+            keys = _open(store.path / entry["keys"])
+        except (OSError, pa.ArrowInvalid, IndexError):
+            return None
+        out.append(MonthIndex(lookups, keys))
+    return out
+
+
+def gather(batches: Sequence[pa.RecordBatch | None], schema: TableSchema) -> pa.Table:
+    """Return the rows taken from several months as one table in the stored schema."""
+    taken = [b for b in batches if b is not None and b.num_rows]
+    if not taken:
+        return schema.arrow.empty_table()
+    indexed = pa.schema([*schema.arrow, pa.field(RANK, pa.int64())])
+    if all(b.schema.equals(indexed) for b in taken):  # no month built under an older schema
+        return pa.Table.from_batches(taken).drop_columns([RANK])
+    return pa.concat_tables([_conform(pa.Table.from_batches([b]), schema.arrow) for b in taken])
