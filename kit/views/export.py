@@ -2,10 +2,10 @@
 
 The CSVs go through :func:`kit.export.write_csv` (UTF-8 with BOM, formulas
 neutralised). The workbook holds the same cells, neutralised the same way
-(:func:`kit.export.neutralise_formulas`), written as strings with
-``write_string`` so no cell is ever read as a formula, with a frozen header
-row, column widths fitted to the content, and a fixed creation time so the
-same tables always give the same bytes.
+(:func:`kit.export.neutralise_formulas`), text written as inline strings so
+no cell is ever read as a formula, with a frozen header row, column widths
+fitted to the content, and a fixed creation time so the same tables always
+give the same bytes (:mod:`kit.views.xlsx`).
 
 :func:`start_export_tables` writes the same files in a child process (forked,
 so the tables are not copied or pickled) while the caller goes on with other
@@ -18,7 +18,6 @@ exports the report).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import io
 import os
@@ -31,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from kit.errors import BundleError, ConfigError, KitError
 from kit.export import neutralise_formulas, write_csv
+from kit.views.xlsx import SheetColumn, write_workbook
 
 __all__ = [
     "WORKBOOK_NAME",
@@ -45,8 +44,6 @@ __all__ = [
 ]
 
 WORKBOOK_NAME = "evidence.xlsx"
-FIXED_CREATED = dt.datetime(2000, 1, 1, 0, 0, 0)
-"""Creation time written into the workbook (deterministic bytes)."""
 MAX_WIDTH = 60
 BACKGROUND_WRITERS = "KIT_BACKGROUND_WRITERS"
 """Environment variable: ``0`` writes in place instead of in a forked child."""
@@ -85,31 +82,26 @@ def _cell_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out.fillna("")
 
 
-def _write_sheet(workbook: xlsxwriter.Workbook, name: str, frame: pd.DataFrame) -> None:
-    sheet = workbook.add_worksheet(_SHEET_FORBIDDEN.sub("_", name)[:31])
-    bold = workbook.add_format({"bold": True, "text_wrap": False})
+def _sheet(frame: pd.DataFrame) -> tuple[list[SheetColumn], int]:
+    """Return a table's columns as the workbook writer takes them, formulas neutralised."""
     safe = neutralise_formulas(frame)
-    numeric = {
-        c
-        for c in safe.columns
-        if pd.api.types.is_numeric_dtype(safe[c].dtype)
-        and not pd.api.types.is_bool_dtype(safe[c].dtype)
-    }
     cells = _cell_text(safe)
-    for col, header in enumerate(safe.columns):
-        sheet.write_string(0, col, str(header), bold)
+    columns = []
+    for header in safe.columns:
+        series = safe[header]
+        numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype
+        )
         values = cells[header].to_numpy(dtype=object)
-        raw = safe[header].to_numpy(dtype=object)
-        for row, value in enumerate(values, start=1):
-            if header in numeric and value != "":
-                sheet.write_number(row, col, float(raw[row - 1]))
-            elif value != "":
-                sheet.write_string(row, col, value)
+        numbers = (
+            pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            if numeric
+            else None
+        )
         lengths = [len(str(header))] + [len(v) for v in values[:2000]]
-        sheet.set_column(col, col, min(MAX_WIDTH, max(8, int(np.max(lengths)) + 2)))
-    sheet.freeze_panes(1, 0)
-    if len(safe.columns):
-        sheet.autofilter(0, 0, max(len(safe), 1), len(safe.columns) - 1)
+        width = min(MAX_WIDTH, max(8, int(np.max(lengths)) + 2))
+        columns.append(SheetColumn(str(header), values.tolist(), numbers, width))
+    return columns, len(safe)
 
 
 def _checked_folder(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> Path:
@@ -146,16 +138,10 @@ def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[
     folder = _checked_folder(tables, out_dir)
     paths = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
     target = folder / WORKBOOK_NAME
-    # xlsxwriter keeps a small object per cell: with the cyclic garbage collector
-    # paused it does not rescan the whole heap every few hundred cells.
-    with paused_garbage_collector():
-        workbook = xlsxwriter.Workbook(
-            str(target), {"strings_to_formulas": False, "strings_to_urls": False}
-        )
-        workbook.set_properties({"created": FIXED_CREATED})
-        for name, frame in tables.items():
-            _write_sheet(workbook, name, frame)
-        workbook.close()
+    sheets = [
+        (_SHEET_FORBIDDEN.sub("_", name)[:31], *_sheet(frame)) for name, frame in tables.items()
+    ]
+    write_workbook(target, sheets)
     paths.append(target)
     return paths
 
