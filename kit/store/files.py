@@ -45,7 +45,12 @@ def write_files_table(
     new["run"] = run
     old_name, schema = manifest.tables.get("files"), manifest.schema("files")
     if old_name is not None and schema is not None:
-        table = pd.concat([to_frame(pq.read_table(store_dir / old_name), schema), new])
+        stored = to_frame(pq.read_table(store_dir / old_name), schema)
+        # A column empty in every new row (no new file has a ``reason``) takes the
+        # stored dtype: as an all-None object column it would make the whole
+        # column untyped (Arrow null), and its stored texts could not be written.
+        empty = {c: stored[c].dtype for c in new.columns if c in stored and new[c].isna().all()}
+        table = pd.concat([stored, new.astype(empty)])
     else:
         table = new
     table = table.drop_duplicates("sha256", keep="first").reset_index(drop=True)

@@ -42,6 +42,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kit.store.layout import Manifest, Store, TableSchema, fetch, file_schema
 from kit.store.period import Period
@@ -96,6 +98,101 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+KEYS_SCHEMA = pa.schema(
+    [
+        pa.field("entity", pa.large_string()),
+        pa.field("value", pa.large_string()),
+        pa.field("row", pa.int64()),
+    ]
+)
+
+
+def _read(paths: list[str], columns: list[str] | None = None) -> pa.Table:
+    """Read Parquet parts (of possibly different schemas) into one table."""
+    tables = []
+    for path in paths:
+        names = file_schema(path).names
+        tables.append(
+            pq.read_table(path, columns=[c for c in columns if c in names] if columns else None)
+        )
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _in_answer_order(con: duckdb.DuckDBPyConnection, lookups: pa.Table) -> pa.Table:
+    """Return the lookups sorted by (user, answer order), with their ``__rank`` column.
+
+    Only the sort keys are sorted (Arrow's stable sort), the wide rows moved
+    once; DuckDB computes ``TRY_CAST(source_line AS BIGINT)`` so that the line
+    numbers order exactly as in :data:`ANSWER_ORDER` (nulls last in both).
+    """
+    con.register("index_lines", lookups.select(["source_line"]))
+    line_number = fetch(con, "SELECT TRY_CAST(source_line AS BIGINT) AS n FROM index_lines").column(
+        0
+    )
+    con.unregister("index_lines")
+    keys = pa.table(
+        {
+            "time": lookups.column("time"),
+            "source_file": lookups.column("source_file"),
+            "line_number": line_number,
+            "source_line": lookups.column("source_line"),
+            "lookup_id": lookups.column("lookup_id"),
+        }
+    )
+    answer = pc.sort_indices(keys, [(name, "ascending") for name in keys.column_names])
+    rank = np.empty(lookups.num_rows, dtype=np.int64)
+    rank[answer.to_numpy()] = np.arange(lookups.num_rows, dtype=np.int64)
+    by_user = pc.sort_indices(
+        pa.table({"user": lookups.column("user"), RANK: rank}),
+        [("user", "ascending"), (RANK, "ascending")],
+    )
+    ranked = lookups.append_column(RANK, pa.array(rank))
+    return ranked.take(by_user)
+
+
+def _keys(con: duckdb.DuckDBPyConnection, subjects: pa.Table, lookups: pa.Table) -> pa.Table:
+    """Return the sorted (entity, value, row) keys of a month's lookups (in index order).
+
+    A subject row finds its lookup by ``lookup_id`` and ``user`` (as the DuckDB
+    look-up does; a null matches nothing); a lookup made through another
+    account gives the key (:data:`PROXY_ENTITY`, ``actual_user``).
+    """
+    rows = pa.array(np.arange(lookups.num_rows, dtype=np.int64))
+    positions = pa.table(
+        {"lookup_id": lookups.column("lookup_id"), "user": lookups.column("user"), "row": rows}
+    )
+    text = pa.schema([pa.field(n, pa.large_string()) for n in ("lookup_id", "entity", "value")])
+    con.register("index_positions", positions)
+    con.register(
+        "index_subjects",
+        _conform(subjects, pa.schema([*text, pa.field("user", pa.large_string())])),
+    )
+    joined = fetch(
+        con,
+        "SELECT s.entity, s.value, p.row FROM index_subjects s JOIN index_positions p "
+        'ON s.lookup_id = p.lookup_id AND s."user" = p."user" '
+        "WHERE s.entity IS NOT NULL AND s.value IS NOT NULL",
+    )
+    con.unregister("index_subjects")
+    con.unregister("index_positions")
+    proxied = pc.fill_null(
+        pc.not_equal(lookups.column("actual_user"), lookups.column("user")), False
+    )
+    values = lookups.column("actual_user").filter(proxied)
+    proxies = pa.table(
+        {
+            "entity": pa.array([PROXY_ENTITY], pa.large_string()).take(
+                np.zeros(len(values), np.int64)
+            ),
+            "value": values,
+            "row": rows.filter(proxied),
+        }
+    )
+    keys = pa.concat_tables([_conform(joined, KEYS_SCHEMA), _conform(proxies, KEYS_SCHEMA)])
+    order = pc.sort_indices(keys, [(name, "ascending") for name in KEYS_SCHEMA.names])
+    return keys.take(order)
+
+
 def build_month(
     con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest, month: str, run: str
 ) -> list[str]:
@@ -106,51 +203,10 @@ def build_month(
     sj = [str(root / p) for p in manifest.parts.get("subjects", []) if p.split("/")[1] == wanted]
     if schema is None or not ql:
         return []
-    present = {name for path in ql for name in file_schema(path).names}
-    columns = ", ".join(f'"{c}"' for c in schema.columns if c in present)
-    lookups = fetch(
-        con,
-        f"SELECT {columns}, row_number() OVER (ORDER BY {ANSWER_ORDER}) - 1 AS {RANK} "
-        f"FROM read_parquet({_sql_list(ql)}, union_by_name = true, hive_partitioning = false) "
-        f'ORDER BY "user", {RANK}',
-    )
-    target = pa.schema([*schema.arrow, pa.field(RANK, pa.int64())])
-    lookups = _conform(lookups, target)
-    positions = pa.table(
-        {
-            "lookup_id": lookups.column("lookup_id"),
-            "user": lookups.column("user"),
-            "actual_user": lookups.column("actual_user"),
-            "row": pa.array(np.arange(lookups.num_rows, dtype=np.int64)),
-        }
-    )
-    con.register("index_positions", positions)
-    subjects = (
-        f"SELECT s.entity, s.value, p.row FROM read_parquet({_sql_list(sj)}, "
-        "union_by_name = true, hive_partitioning = false) s JOIN index_positions p "
-        'ON s.lookup_id = p.lookup_id AND s."user" = p."user" '
-        "WHERE s.entity IS NOT NULL AND s.value IS NOT NULL UNION ALL "
-        if sj
-        else ""
-    )
-    keys = fetch(
-        con,
-        f"SELECT CAST(entity AS VARCHAR) AS entity, CAST(value AS VARCHAR) AS value, row FROM ("
-        f"{subjects}SELECT '{PROXY_ENTITY}' AS entity, actual_user AS value, row "
-        'FROM index_positions WHERE actual_user IS NOT NULL AND actual_user <> "user") '
-        "ORDER BY entity, value, row",
-    )
-    con.unregister("index_positions")
-    keys = _conform(
-        keys,
-        pa.schema(
-            [
-                pa.field("entity", pa.large_string()),
-                pa.field("value", pa.large_string()),
-                pa.field("row", pa.int64()),
-            ]
-        ),
-    )
+    lookups = _in_answer_order(con, _conform(_read(ql), schema.arrow))
+    subjects = _read(sj, ["lookup_id", "entity", "value", "user"]) if sj else pa.table({})
+    keys = _keys(con, subjects, lookups)
+    del subjects
     folder = f"{INDEX_DIR}/{wanted}"
     files = {"lookups": f"{folder}/lookups-{run}.arrow", "keys": f"{folder}/keys-{run}.arrow"}
     _write_ipc(lookups, root / files["lookups"])
