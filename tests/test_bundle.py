@@ -53,6 +53,37 @@ def test_table_html_escapes_cells_and_headers() -> None:
     assert 'class="dataframe kit-table"' in out
 
 
+def test_table_html_shows_missing_values_empty_and_numbers_as_pandas_does() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": pd.array(["  x&y ", None, "z"], dtype="string"),
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "score": [2.0, float("nan"), 0.125],
+            "flag": [True, False, True],
+            "time": pd.to_datetime(["2023-01-01 08:00", None, "2023-02-01 09:30"]).tz_localize(
+                "Asia/Taipei"
+            ),
+        }
+    )
+    out = table_html(frame)
+    assert "NA" not in out and "NaT" not in out and "nan" not in out
+    rows = out.split("<tr>")[1:]
+    assert [c.split("</td>")[0] for c in rows[0].split("<td>")[1:]] == [
+        "x&amp;y",
+        "1",
+        "2.0",
+        "True",
+        "2023-01-01 08:00:00+08:00",
+    ]
+    assert [c.split("</td>")[0] for c in rows[1].split("<td>")[1:]] == ["", "", "", "False", ""]
+    # where nothing is missing, the layout is pandas' own, byte for byte
+    whole = frame.dropna()
+    pandas_html = whole.astype("object").to_html(
+        index=False, escape=True, na_rep="", border=0, classes="kit-table", notebook=False
+    )
+    assert table_html(whole) == pandas_html.replace("  x&amp;y ", "x&amp;y")
+
+
 def test_table_html_caps_rows_and_says_where_the_rest_is() -> None:
     frame = pd.DataFrame({"n": range(10)})
     out = table_html(frame, max_rows=3, file_name="tables/lookups.csv", lang="en")

@@ -21,7 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kit.bundle.manifest import HASH_SLOT, kit_version
 from kit.errors import ConfigError
@@ -128,6 +131,51 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def _float_text(value: float) -> str:
+    """Return a float as a report table shows it: six decimals, trailing zeros dropped."""
+    text = f"{value:.6f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def cell_texts(series: pd.Series) -> list[str]:
+    """Return a column's cells as escaped HTML text, missing values empty, spaces trimmed.
+
+    Text is escaped (``&``, ``<``, ``>``) in one vectorised pass; numbers,
+    booleans and times are written as pandas shows them (floats with up to six
+    decimals, ``2.0``, ``0.1``).
+    """
+    missing = series.isna().to_numpy(dtype=bool)
+    dtype = series.dtype
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        texts = ["" if gone else _float_text(v) for v, gone in zip(values, missing, strict=True)]
+        return texts
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        raw = series.astype("object").to_numpy()
+        return ["" if gone else str(v) for v, gone in zip(raw, missing, strict=True)]
+    text = series.astype("string").fillna("")
+    array = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    array = pc.utf8_trim_whitespace(array)
+    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        array = pc.replace_substring(array, plain, escaped)
+    out: list[str] = array.to_pylist()
+    return out
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """Return a frame as the report's ``<table>`` (the layout pandas' ``to_html`` gives)."""
+    head = "".join(f"      <th>{html.escape(str(c), quote=False)}</th>\n" for c in frame.columns)
+    columns = [cell_texts(frame[c]) for c in frame.columns] if len(frame.columns) else []
+    rows = [
+        "    <tr>\n" + "".join(f"      <td>{v}</td>\n" for v in row) + "    </tr>\n"
+        for row in zip(*columns, strict=True)
+    ]
+    return (
+        '<table class="dataframe kit-table">\n  <thead>\n    <tr style="text-align: right;">\n'
+        f"{head}    </tr>\n  </thead>\n  <tbody>\n{''.join(rows)}  </tbody>\n</table>"
+    )
+
+
 def table_html(
     frame: pd.DataFrame,
     *,
@@ -136,7 +184,7 @@ def table_html(
     file_name: str | None = None,
     lang: str = "zh-TW",
 ) -> str:
-    """Render a table as escaped HTML (every cell and header escaped by pandas).
+    """Render a table as escaped HTML (every cell and header escaped).
 
     Parameters
     ----------
@@ -159,15 +207,7 @@ def table_html(
     if frame.empty:
         parts.append(f'<p class="kit-note">{html.escape(LABELS["empty"][lang])}</p>')
         return "\n".join(parts)
-    body = shown.astype("object").to_html(
-        index=False,
-        escape=True,
-        na_rep="",
-        border=0,
-        classes="kit-table",
-        notebook=False,
-    )
-    parts.append(body)
+    parts.append(_html_table(shown))
     if len(shown) < len(frame):
         note = LABELS["rows_more"][lang].format(
             n=len(frame) - len(shown), file=file_name or "tables/"
