@@ -68,3 +68,46 @@ def test_screen_in_parts_of_a_range(store, tmp_path: Path) -> None:
     assert lookups["time"].str[:10].max() <= end
     pd.testing.assert_frame_equal(lookups, _read(split[0]))
     pd.testing.assert_frame_equal(_sorted(_read(whole[1])), _sorted(_read(split[1])))
+
+
+@pytest.fixture(scope="module")
+def whole_store(store):
+    from kit.assess.config import load_config
+    from kit.assess.engine import evaluate
+    from kit.store import load_dataset
+
+    data = load_dataset(store)
+    cfg = load_config(None)
+    return data, cfg, evaluate(data, cfg, None, None)
+
+
+@pytest.mark.parametrize(
+    "code", ["REPEAT_SUBJECT", "VOLUME_SPIKE", "BULK_ACCOUNTS", "PROFILING", "CONCURRENT_IP"]
+)
+def test_narrowed_evaluation_of_a_flagged_day_equals_the_whole(whole_store, code: str) -> None:
+    """Only the lookups near a range run every rule; the wide rules still see 30 days."""
+    from kit.assess.engine import evaluate
+
+    data, cfg, whole = whole_store
+    day = whole.ctx.lookups["day"].to_numpy()
+    flagged = whole.lookups["flags"].str.contains(code).to_numpy()
+    assert flagged.any()
+    for first in sorted(set(day[flagged]))[:2]:
+        narrow = evaluate(data, cfg, first, first, narrow=True)
+        # the margins are not assessed by every rule: the narrowed context is smaller
+        assert narrow.ctx.n < whole.ctx.n
+        inside = day == first
+        expected = whole.lookups[inside].reset_index(drop=True)
+        pd.testing.assert_frame_equal(narrow.lookups, expected)
+        assert narrow.lookups["flags"].str.contains(code).any()
+        ids = set(expected["lookup_id"])
+        evidence = whole.evidence[whole.evidence["lookup_id"].isin(ids)]
+        pd.testing.assert_frame_equal(_sorted(narrow.evidence), _sorted(evidence))
+
+
+def test_near_margin_follows_the_longest_window_of_the_config() -> None:
+    from kit.assess.config import load_config
+    from kit.assess.engine import _near_days
+
+    assert _near_days(load_config(None)) == 2
+    assert _near_days(load_config({"rules": {"PROFILING": {"minutes": 1440}}})) == 3

@@ -197,6 +197,33 @@ class Context:
         """Number of lookups in the context."""
         return len(self.lookups)
 
+    def narrowed(self, rows: np.ndarray) -> Context:
+        """Return the context of the lookups at ``rows`` (ascending positions) only.
+
+        The lookups and their subjects keep their order and their officer,
+        key and value codes (the codes of this context, so records are matched
+        as here); rows are renumbered ``0..len(rows)-1``. The records, the key
+        map and :attr:`shared` are the same objects. Nothing is resolved again:
+        a rule that reads only a lookup and its neighbours within the kept rows
+        gives the same result for it on either context.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        position = np.full(self.n, -1, dtype=np.int64)
+        position[rows] = np.arange(len(rows), dtype=np.int64)
+        lookups = self.lookups.iloc[rows].reset_index(drop=True)
+        lookups["row"] = np.arange(len(rows), dtype=np.int64)
+        at = position[self.subjects["row"].to_numpy()]
+        inside = at >= 0
+        subjects = self.subjects[inside].reset_index(drop=True)
+        subjects["row"] = at[inside]
+        context = Context(self.data, self.config, lookups, subjects, self.keymap, self.officers)
+        context.shared = self.shared
+        context.strong = np.zeros(len(rows), dtype=bool)
+        for name in ("officer_phones", "officer_index", "key_index", "value_index"):
+            context.cache[name] = self.cache[name]
+        context.cache["log"] = self.cache["log"].iloc[rows].reset_index(drop=True)
+        return context
+
     def lookup_refs(self, rows: np.ndarray) -> pd.Series:
         """Return ``query_log:file:line`` references of lookup rows."""
         if "lookup_refs" not in self.cache:
@@ -270,26 +297,40 @@ class Context:
         spans = spans[(spans["unit"] != "") & spans["day"].notna()]
         return spans.groupby("unit")["day"].agg(["min", "max"])
 
-    def officer_codes(self, officer: pd.Series | np.ndarray) -> np.ndarray:
-        """Return int codes of officer IDs as in ``lookups["q"]``/``["u"]`` (-1: no lookup's)."""
-        index: pd.Index = self.cache["officer_index"]
-        return np.asarray(
-            index.get_indexer(pd.Index(np.asarray(officer, dtype=object))), dtype=np.int64
-        )
+    def _codes(self, index: pd.Index, values: Any, name: str | None) -> np.ndarray:
+        """Return the position of each value in ``index`` (-1 when absent).
 
-    def key_codes(self, keys: pd.Series | np.ndarray) -> np.ndarray:
-        """Return int codes of subject keys as in ``subjects["k"]`` (-1: no lookup's subject)."""
-        index: pd.Index = self.cache["key_index"]
-        return np.asarray(
-            index.get_indexer(pd.Index(np.asarray(keys, dtype=object))), dtype=np.int64
-        )
+        With ``name``, ``values`` are a column of prepared records, the same in
+        every context sharing :attr:`shared`: they are factorised once, and
+        each context looks up only their distinct values.
+        """
+        if name is None:
+            wanted = pd.Index(np.asarray(values, dtype=object))
+            return np.asarray(index.get_indexer(wanted), dtype=np.int64)
+        codes, uniques = self.prepared("codes:" + name, lambda: _factorised(values))
+        at = np.append(np.asarray(index.get_indexer(uniques), dtype=np.int64), -1)
+        return np.asarray(at[codes], dtype=np.int64)
 
-    def value_codes(self, values: pd.Series | np.ndarray) -> np.ndarray:
-        """Return int codes of identifier values as in ``subjects["v"]`` (-1: never looked up)."""
-        index: pd.Index = self.cache["value_index"]
-        return np.asarray(
-            index.get_indexer(pd.Index(np.asarray(values, dtype=object))), dtype=np.int64
-        )
+    def officer_codes(self, officer: pd.Series | np.ndarray, name: str | None = None) -> np.ndarray:
+        """Return int codes of officer IDs as in ``lookups["q"]``/``["u"]`` (-1: no lookup's).
+
+        ``name``: the IDs are a column of prepared records (see :meth:`_codes`).
+        """
+        return self._codes(self.cache["officer_index"], officer, name)
+
+    def key_codes(self, keys: pd.Series | np.ndarray, name: str | None = None) -> np.ndarray:
+        """Return int codes of subject keys as in ``subjects["k"]`` (-1: no lookup's subject).
+
+        ``name``: the keys are a column of prepared records (see :meth:`_codes`).
+        """
+        return self._codes(self.cache["key_index"], keys, name)
+
+    def value_codes(self, values: pd.Series | np.ndarray, name: str | None = None) -> np.ndarray:
+        """Return int codes of identifier values as in ``subjects["v"]`` (-1: never looked up).
+
+        ``name``: the values are a column of prepared records (see :meth:`_codes`).
+        """
+        return self._codes(self.cache["value_index"], values, name)
 
     def unit_codes(self) -> tuple[np.ndarray, pd.Index]:
         """Return the querier units of the lookups as codes into a small index of names."""
@@ -308,12 +349,10 @@ class Context:
             Columns ``rec`` (position in ``frame``), ``entity``, ``value``, ``key``.
 
         """
-        found = self.prepared(
-            f"identifiers:{kind}:{field_name}",
-            lambda: self._identifier_rows(kind, field_name, frame),
-        )
+        name = f"identifiers:{kind}:{field_name}"
+        found = self.prepared(name, lambda: self._identifier_rows(kind, field_name, frame))
         out = found.copy()
-        out["k"] = self.key_codes(out["key"])
+        out["k"] = self.key_codes(out["key"], name)
         return out
 
     def _identifier_rows(self, kind: str, field_name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -367,10 +406,13 @@ class Context:
         """
         if name is None:
             found = self._field_rows(frame, column)
-        else:
-            found = self.prepared(f"field:{name}:{column}", lambda: self._field_rows(frame, column))
+            out = found.copy()
+            out["k"] = self.key_codes(out["key"])
+            return out
+        shared_name = f"field:{name}:{column}"
+        found = self.prepared(shared_name, lambda: self._field_rows(frame, column))
         out = found.copy()
-        out["k"] = self.key_codes(out["key"])
+        out["k"] = self.key_codes(out["key"], shared_name)
         return out
 
     def _field_rows(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -437,6 +479,12 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
         pa.array(np.asarray(positions, dtype=np.int64))
     )
     return _str_series(taken)
+
+
+def _factorised(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """Return the codes of each value (-1 when missing) and the distinct values."""
+    codes, uniques = pd.factorize(pd.Series(values) if isinstance(values, np.ndarray) else values)
+    return np.asarray(codes, dtype=np.int64), pd.Index(np.asarray(uniques, dtype=object))
 
 
 def _codes_in(names: pd.Index, values: pd.Series) -> np.ndarray:

@@ -58,6 +58,10 @@ COMMUNICATION_COLUMNS = (
 CHECK_COLUMNS = ("code", "kind", "severity", "checked", "not_checked")
 MARGIN = dt.timedelta(days=31)
 """Context read beyond the range from a store: baselines, repeats, messages after."""
+WIDE_RULES = ("REPEAT_SUBJECT", "VOLUME_SPIKE")
+"""Flags that read lookups up to :data:`MARGIN` away (subjects and day counts only)."""
+NEAR_RULES = ("BULK_ACCOUNTS", "PROFILING", "CONCURRENT_IP")
+"""Flags that read the lookups within ``minutes`` of a lookup (and their explanations)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,61 @@ def _load(source: Any, start: int | None, end: int | None, reuse: Any = None) ->
 def _run(rule: Rule, ctx: Context) -> RuleResult:
     params = ctx.config.thresholds.get(rule.code, {})
     return rule.function(ctx, **params)
+
+
+def _near_days(cfg: Config) -> int:
+    """Days of lookups beyond a range that the rules other than :data:`WIDE_RULES` read.
+
+    A window flag on a lookup reads the lookups within its window on either
+    side, and those within the window of those (a burst starting before the
+    lookup runs past it), with their explanations: twice the longest window,
+    rounded up to whole days, plus one day.
+    """
+    longest = 0.0
+    for code in NEAR_RULES:
+        params = {**REGISTRY[code].thresholds, **cfg.thresholds.get(code, {})}
+        longest = max(longest, float(params["minutes"]))
+    return 1 + int(np.ceil(2 * longest / (24 * 60)))
+
+
+def _narrow(full: Context, lo: int | None, hi: int | None) -> tuple[Context, np.ndarray | None]:
+    """Return the context of the lookups near the days ``lo``..``hi`` and their full positions.
+
+    Every rule but :data:`WIDE_RULES` judges a lookup from itself, the records
+    and the lookups within :func:`_near_days`; so the lookups of the margins
+    beyond that are assessed by the wide rules only. ``None`` positions: the
+    context holds nothing beyond (it is returned as it is).
+    """
+    day = full.lookups["day"].to_numpy()
+    near = _near_days(full.config)
+    active = np.ones(full.n, dtype=bool)
+    if lo is not None:
+        active &= day >= lo - near
+    if hi is not None:
+        active &= day <= hi + near
+    if active.all():
+        return full, None
+    rows = np.flatnonzero(active)
+    return full.narrowed(rows), rows
+
+
+def _run_wide(rule: Rule, ctx: Context, full: Context, rows: np.ndarray) -> RuleResult:
+    """Run a wide rule over the whole context and return its result on ``ctx``'s rows.
+
+    ``full.strong`` is taken from ``ctx`` (only the explanations of the rows
+    of ``ctx`` are computed; a wide rule reads them for the lookups it flags).
+    """
+    full.strong = np.zeros(full.n, dtype=bool)
+    full.strong[rows] = ctx.strong
+    result = _run(rule, full)
+    position = np.full(full.n, -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows), dtype=np.int64)
+    at = position[result.hits["row"].to_numpy(dtype=np.int64)]
+    hits = result.hits[at >= 0].assign(row=at[at >= 0]).reset_index(drop=True)
+    unchecked = None
+    if result.not_checked is not None:
+        unchecked = np.asarray(result.not_checked, dtype=bool)[rows]
+    return RuleResult(hits, unchecked)
 
 
 def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
@@ -282,6 +341,8 @@ def evaluate(
     officers: str | Collection[str] | None = None,
     units: str | Collection[str] | None = None,
     shared: dict[str, Any] | None = None,
+    *,
+    narrow: bool = False,
 ) -> Evaluation:
     """Run every rule over a loaded dataset and build the rows of the days ``lo``..``hi``.
 
@@ -298,6 +359,11 @@ def evaluate(
     shared
         Record preparations shared with earlier evaluations over the same
         records (see :meth:`kit.assess.context.Context.prepared`).
+    narrow
+        Assess the lookups beyond the range only as far as the rules read
+        them (see :func:`_narrow`): the same output rows, for less work on
+        wide margins. ``Evaluation.ctx`` then holds the lookups near the range
+        only (what ``kit screen`` writes needs no more).
 
     Returns
     -------
@@ -306,7 +372,8 @@ def evaluate(
         what :func:`assess` needs for its checks and indicators.
 
     """
-    ctx = build_context(data, cfg, shared)
+    full = build_context(data, cfg, shared)
+    ctx, near_rows = _narrow(full, lo, hi) if narrow else (full, None)
     codes_expl = [r.code for r in REGISTRY.of_kind(RuleKind.EXPLANATION)]
     codes_flag = [r.code for r in REGISTRY.of_kind(RuleKind.FLAG)]
     expl_bits = np.zeros(ctx.n, dtype=np.int64)
@@ -322,13 +389,17 @@ def evaluate(
             ctx.strong[result.hits["row"].to_numpy()] = True
         hit_frames.append(result.hits.assign(_code=order[rule.code]))
     for i, rule in enumerate(REGISTRY.of_kind(RuleKind.FLAG)):
-        result = _run(rule, ctx)
+        if near_rows is not None and rule.code in WIDE_RULES:
+            result = _run_wide(rule, ctx, full, near_rows)
+        else:
+            result = _run(rule, ctx)
         flag_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
         hit_frames.append(result.hits.assign(_code=order[rule.code]))
         if result.not_checked is not None:
             mask = np.asarray(result.not_checked, dtype=bool)
             unchecked[rule.code] = mask
             unchecked_bits[mask] |= np.int64(1) << i
+    del full  # the wide rules are done: only the lookups near the range are needed now
     comm_hits = {r.code: _run(r, ctx).hits for r in REGISTRY.of_kind(RuleKind.COMMUNICATION)}
 
     keep = _select(ctx, lo, hi, officers, units)

@@ -41,7 +41,7 @@ def cases(ctx: Context) -> dict[str, Any]:
     prep = ctx.prepared("records:cases", lambda: _prepare_cases(frame))
     table = prep["cases"].copy()
     officers = prep["officers"].copy()
-    officers["q"] = ctx.officer_codes(officers["officer"])
+    officers["q"] = ctx.officer_codes(officers["officer"], "cases:officer")
     parties = ctx.identifiers_of("cases", "parties", frame)
     covered = ctx.unit_span_coverage("cases", prep["who"], prep["days"])
     out = {"cases": table, "officers": officers, "parties": parties, "covered": covered}
@@ -96,7 +96,7 @@ def tickets(ctx: Context) -> dict[str, Any]:
     )
     rec = keys["rec"].to_numpy()
     keys["officer"] = prep["officer"][rec]
-    keys["q"] = ctx.officer_codes(keys["officer"])
+    keys["q"] = ctx.officer_codes(keys["officer"], "tickets:officer")
     keys["t"] = prep["t"][rec]
     keys["ref"] = prep["ref"][rec]
     covered = ctx.unit_span_coverage("tickets", prep["officers"], prep["days"])
@@ -156,11 +156,11 @@ def worklog(ctx: Context) -> dict[str, Any]:
     frame = ctx.data.worklog.reset_index(drop=True)
     prep = ctx.prepared("records:worklog", lambda: _prepare_worklog(ctx, frame))
     entries = prep["entries"].copy()
-    entries["q"] = ctx.officer_codes(entries["officer"])
+    entries["q"] = ctx.officer_codes(entries["officer"], "worklog:officer")
     keys = ctx.identifiers_of("worklog", "content", frame)[["rec", "k"]]
     keys = keys[keys["k"] >= 0]
     tokens = prep["tokens"].copy()
-    tokens["v"] = ctx.value_codes(tokens["token"])
+    tokens["v"] = ctx.value_codes(tokens["token"], "worklog:token")
     tokens = tokens[tokens["v"] >= 0]
     case_refs = prep["cases"].copy()
     covered = ctx.unit_span_coverage("worklog", entries["officer"], prep["days"])
@@ -225,7 +225,7 @@ def roster(ctx: Context) -> dict[str, Any]:
     frame = ctx.data.duty_roster.reset_index(drop=True)
     prep = ctx.prepared("records:roster", lambda: _prepare_roster(ctx, frame))
     shifts = prep["shifts"].copy()
-    shifts["q"] = ctx.officer_codes(shifts["officer"])
+    shifts["q"] = ctx.officer_codes(shifts["officer"], "roster:officer")
     unit_days = prep["unit_days"]
     lookup_days = pd.MultiIndex.from_arrays([ctx.lookups["q_unit"], ctx.lookups["day"]])
     covered = np.asarray(lookup_days.isin(unit_days))
@@ -274,7 +274,7 @@ def register(ctx: Context) -> dict[str, Any]:
     frame = ctx.data.register.reset_index(drop=True)
     prep = ctx.prepared("records:register", lambda: _prepare_register(frame))
     intervals = prep["intervals"].copy()
-    intervals["q"] = ctx.officer_codes(intervals["officer"])
+    intervals["q"] = ctx.officer_codes(intervals["officer"], "register:officer")
     device_rows = prep["devices"].copy()
     device_rows.insert(5, "q", intervals["q"].to_numpy()[prep["device_interval"]])
     covered = ctx.unit_span_coverage("register", intervals["officer"], prep["days"])
@@ -401,10 +401,10 @@ def comms(ctx: Context) -> dict[str, Any]:
     frame = ctx.data.communications.reset_index(drop=True)
     prep = ctx.prepared("records:comms", lambda: _prepare_comms(ctx, frame))
     messages = prep["messages"].copy()
-    messages["q"] = ctx.officer_codes(messages["officer"])
-    messages["k"] = ctx.key_codes(messages["key"])
+    messages["q"] = ctx.officer_codes(messages["officer"], "comms:officer")
+    messages["k"] = ctx.key_codes(messages["key"], "comms:key")
     tokens = prep["tokens"].copy()
-    tokens["v"] = ctx.value_codes(tokens["token"])
+    tokens["v"] = ctx.value_codes(tokens["token"], "comms:token")
     spans = prep["spans"]
     lo = ctx.lookups["querier"].map(spans["min"]).to_numpy(dtype=float, na_value=np.nan)
     hi = ctx.lookups["querier"].map(spans["max"]).to_numpy(dtype=float, na_value=np.nan)

@@ -225,7 +225,7 @@ def screen(
         if from_store and base is None and len(bounds) > 1:
             empty = type(data).from_frames()
             base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
-        evaluation = evaluate(data, cfg, part_lo, part_hi, officer, unit, shared)
+        evaluation = evaluate(data, cfg, part_lo, part_hi, officer, unit, shared, narrow=True)
         del data
         lookups_file.append(_lookup_rows(evaluation.lookups, ext))
         evidence_file.append(evaluation.evidence)
