@@ -168,6 +168,11 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     arrow_kept = {n for n in arrays if schema.dtypes.get(n, "object") == "arrow"}
     plain = [n for n in arrays if n not in arrow_kept]
     converted = pa.Table.from_arrays([arrays[n] for n in plain], names=plain).to_pandas()
+    dtypes = {
+        n: restore_dtype(schema.dtypes.get(n, "object"), schema.arrow.field(n).type) for n in plain
+    }
+    if not arrow_kept and all(converted[n].dtype == dtypes[n] for n in plain):
+        return converted  # every column already as stored (a RangeIndex, the stored order)
     out: dict[str, Any] = {}
     for fld in schema.arrow:
         name = fld.name
@@ -175,8 +180,7 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
             out[name] = pd.Series(pd.arrays.ArrowExtensionArray(arrays[name]), name=name)
             continue
         series = converted[name]
-        dtype = restore_dtype(schema.dtypes.get(name, "object"), fld.type)
-        out[name] = series if series.dtype == dtype else series.astype(dtype)
+        out[name] = series if series.dtype == dtypes[name] else series.astype(dtypes[name])
     return pd.DataFrame(out, index=pd.RangeIndex(table.num_rows))
 
 
@@ -263,7 +267,9 @@ class Manifest:
     def schema(self, table: str) -> TableSchema | None:
         """Return a table's stored schema, if the store has one."""
         data = self.schemas.get(table)
-        return TableSchema.from_json(data) if data else None
+        if not data:
+            return None
+        return _schema_of(str(data["arrow"]), tuple(sorted(data["dtypes"].items())))
 
     def referenced(self) -> set[str]:
         """Return every data file (relative path) the manifest lists, index files aside."""
@@ -273,6 +279,12 @@ class Manifest:
     def index_files(self) -> set[str]:
         """Return the look-up index files (relative paths) the manifest lists."""
         return {str(e[k]) for e in self.index.values() for k in ("lookups", "keys") if k in e}
+
+
+@lru_cache(maxsize=256)
+def _schema_of(arrow: str, dtypes: tuple[tuple[str, str], ...]) -> TableSchema:
+    """Return a schema from its manifest form (cached: a look-up needs it each time)."""
+    return TableSchema.from_json({"arrow": arrow, "dtypes": dict(dtypes)})
 
 
 def read_manifest(store_dir: Path) -> Manifest:
