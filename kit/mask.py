@@ -203,6 +203,8 @@ class Masker:
         self._literal_re: re.Pattern[str] | None = None
         self._masked_texts: dict[str, str] = {}
         """:meth:`text` results by input text; cleared whenever :meth:`register` adds a value."""
+        self._masked_rests: dict[str, str] = {}
+        """The same for the text between identifiers (``身分證號=`` recurs in every condition)."""
 
     def pseudonym(self, entity: str, value: str) -> str:
         """Return the stable pseudonym (``P07``) of a value, assigning the next one if new."""
@@ -248,7 +250,7 @@ class Masker:
                 and value.upper() not in self._compact
             ):
                 self._compact[value.upper()] = (entity, value)
-                self._masked_texts.clear()
+                self._forget_masked_texts()
             for form in (value, raw):
                 if form is None or pd.isna(form):
                     continue
@@ -256,7 +258,11 @@ class Masker:
                 if len(folded) >= MIN_LITERAL and folded not in self._literals:
                     self._literals[folded] = (entity, value)
                     self._literal_re = None
-                    self._masked_texts.clear()
+                    self._forget_masked_texts()
+
+    def _forget_masked_texts(self) -> None:
+        self._masked_texts.clear()
+        self._masked_rests.clear()
 
     def register_frame(
         self, frame: pd.DataFrame, entity: str = "entity", value: str = "value", raw: str = "raw"
@@ -345,6 +351,12 @@ class Masker:
         """Mask registered values, then long digit runs, in text no identifier rule claimed."""
         if not text:
             return text
+        found = self._masked_rests.get(text)
+        if found is None:
+            found = self._masked_rests[text] = self._mask_rest_once(text)
+        return found
+
+    def _mask_rest_once(self, text: str) -> str:
         if not self._literals:
             return _DIGIT_RUN.sub(self._mask_digit_run, text)
         if self._literal_re is None:

@@ -22,6 +22,7 @@ import pandas as pd
 from kit.bundle.manifest import write_facts
 from kit.bundle.report import check_lang
 from kit.errors import BundleError, ConfigError
+from kit.frames import isin
 from kit.mask import Masker
 
 CONTEXT_MARGIN = timedelta(days=31)
@@ -128,8 +129,8 @@ def _in_scope(dataset: Any, lookups: pd.DataFrame) -> Any:
     wanted = lookups["lookup_id"]
     return dataclasses.replace(
         dataset,
-        query_log=dataset.query_log[dataset.query_log["lookup_id"].isin(wanted)],
-        subjects=dataset.subjects[dataset.subjects["lookup_id"].isin(wanted)],
+        query_log=dataset.query_log[isin(dataset.query_log["lookup_id"], wanted)],
+        subjects=dataset.subjects[isin(dataset.subjects["lookup_id"], wanted)],
     )
 
 
@@ -283,7 +284,7 @@ def findings_summary(review: Review) -> pd.DataFrame:
     flags = lookups["flags"].astype("string").fillna("")
     explanations = lookups["explanations"].astype("string").fillna("")
     subjects = review.dataset.subjects
-    in_scope = subjects[subjects["lookup_id"].isin(lookups["lookup_id"])]
+    in_scope = subjects[isin(subjects["lookup_id"], lookups["lookup_id"])]
     counts = {
         "lookups": len(lookups),
         "suspicious": int(lookups["suspicious"].astype(bool).sum()),

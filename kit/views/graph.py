@@ -45,6 +45,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from kit.frames import isin
 from kit.identifiers import canonical
 from kit.schema import Entity
 from kit.views._common import (
@@ -134,7 +135,7 @@ def _expand_identities(identities: pd.DataFrame, nodes: set[str]) -> pd.DataFram
     reached = set(nodes)
     keep = pd.Series(False, index=identities.index)
     for _ in range(IDENTITY_HOPS):
-        hit = identities["source"].isin(reached) | identities["target"].isin(reached)
+        hit = isin(identities["source"], reached) | isin(identities["target"], reached)
         keep |= hit.fillna(False).astype(bool)
         reached |= set(identities.loc[keep, "source"].dropna()) | set(
             identities.loc[keep, "target"].dropna()
@@ -235,7 +236,7 @@ def link_graph(
             value=officer,
             name=names.get(officer, None) if officer in names.index else None,
         )
-    looked = subject_rows[subject_rows["lookup_id"].isin(set(chosen["lookup_id"]))]
+    looked = subject_rows[isin(subject_rows["lookup_id"], chosen["lookup_id"])]
     looked = looked.merge(
         pd.DataFrame(
             {
@@ -256,7 +257,7 @@ def link_graph(
                 "target": _node_ids(looked["entity"], looked["value"]),
                 "time": looked["time"],
                 "ref": looked["ref"],
-                "suspicious": looked["lookup_id"].isin(suspicious_ids).astype(int),
+                "suspicious": isin(looked["lookup_id"], suspicious_ids).astype(int),
                 "detail": looked["lookup_id"].map(flags).astype("string"),
             }
         ),

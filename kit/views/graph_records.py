@@ -12,6 +12,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from kit.frames import isin
 from kit.identifiers import alnum_runs, digit_runs
 from kit.schema import Entity
 from kit.views._common import AssessmentLike, as_time, in_period
@@ -131,7 +132,7 @@ def _flagged_comm_refs(assessment: AssessmentLike | None) -> set[str]:
 def _add_relations(graph: nx.MultiDiGraph, dataset: Any, officers: set[str]) -> None:
     rows = dataset.relations
     targets = _node_ids(rows["identifier_entity"], rows["identifier"])
-    keep = (rows["officer_id"].astype("string").isin(officers) | targets.isin(set(graph))).fillna(
+    keep = (isin(rows["officer_id"].astype("string"), officers) | isin(targets, set(graph))).fillna(
         False
     )
     rows, targets = rows[keep.astype(bool)], targets[keep.astype(bool)]
@@ -174,7 +175,7 @@ def _add_communications(
     rows = comms[keep.astype(bool)]
     times = times.loc[rows.index]
     refs = _refs("communications", rows)
-    flagged = refs.isin(_flagged_comm_refs(assessment)).astype(int)
+    flagged = isin(refs, _flagged_comm_refs(assessment)).astype(int)
     counterparts = _node_ids(rows["counterpart_entity"], rows["counterpart"])
     _add_identifier_nodes(
         graph,

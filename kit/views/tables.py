@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kit.frames import isin
 from kit.mask import Masker
 from kit.views._common import (
     AssessmentLike,
@@ -242,7 +243,7 @@ def _sent(assessment: AssessmentLike, lookups: pd.DataFrame, masker: Masker) -> 
 
 def _masked_subject_column(dataset: Any, lookups: pd.DataFrame, masker: Masker) -> pd.Series:
     subjects = dataset.subjects
-    subjects = subjects[subjects["lookup_id"].isin(set(lookups["lookup_id"]))]
+    subjects = subjects[isin(subjects["lookup_id"], lookups["lookup_id"])]
     if subjects.empty:
         return pd.Series(pd.NA, index=lookups.index, dtype="string")
     distinct = subjects[["lookup_id", "entity", "value"]].drop_duplicates()

@@ -1,0 +1,68 @@
+"""Column operations that pandas does slowly on the kit's Arrow-backed text columns.
+
+pandas' ``Series.isin`` on an Arrow string column turns every value it is
+given into an Arrow scalar, one by one in Python: asking which of 30,000
+subject rows belong to 10,000 lookups took a quarter of a second each time.
+:func:`isin` hands the same question to Arrow's ``is_in`` in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["isin"]
+
+
+def _arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
+    """Return the Arrow string array behind a text column, or ``None`` for other columns."""
+    dtype = series.dtype
+    arrow_text = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    if isinstance(dtype, pd.ArrowDtype):
+        arrow_text = pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(
+            dtype.pyarrow_dtype
+        )
+    if not arrow_text:
+        return None
+    return pa.chunked_array([pa.array(series.array, from_pandas=True)]).cast(pa.large_string())
+
+
+def _missing(value: object) -> bool:
+    """Return whether a single value is a missing value (``None``, ``NaN``, ``pd.NA``)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def _value_set(values: Iterable[object]) -> pa.Array:
+    """Return the distinct text values of ``values`` (missing values included as null)."""
+    if isinstance(values, pd.Series | pd.Index):
+        array = pa.array(values.astype("string").array, from_pandas=True)
+    else:
+        texts = [
+            v if isinstance(v, str) else None
+            for v in (values if isinstance(values, list | tuple | np.ndarray) else list(values))
+            if isinstance(v, str) or _missing(v)
+        ]
+        array = pa.array(texts, type=pa.large_string())
+    return pc.unique(array.cast(pa.large_string()))
+
+
+def isin(series: pd.Series, values: Iterable[object]) -> pd.Series:
+    """Return ``series.isin(values)`` (a boolean Series on the same index), fast on text.
+
+    For an Arrow-backed text column the membership test runs in Arrow; other
+    columns use pandas. As with pandas, a missing cell is in ``values`` only
+    when ``values`` holds a missing value, and values that are not text
+    never match a text cell.
+    """
+    array = _arrow_text(series)
+    if array is None:
+        return series.isin(values if isinstance(values, pd.Series | pd.Index) else list(values))
+    found = pc.is_in(array, value_set=_value_set(values))
+    mask = found.to_numpy(zero_copy_only=False) if found.null_count == 0 else None
+    if mask is None:
+        mask = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return pd.Series(np.asarray(mask, dtype=bool), index=series.index, name=series.name)
