@@ -50,6 +50,15 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
     """
     look = ctx.lookups
     counts = look.groupby(["q", "day"]).size().rename("count").reset_index()
+    judged = ctx.cache.get("judged")
+    if judged is not None:
+        # only the querier-days of the lookups whose result is read get a baseline;
+        # every lookup still counts in its peers' baselines
+        seen = look.loc[judged, ["q", "day"]].drop_duplicates()
+        wanted = counts.merge(seen, on=["q", "day"], how="left", indicator=True)
+        wanted_mask = (wanted["_merge"] == "both").to_numpy()
+    else:
+        wanted_mask = np.ones(len(counts), dtype=bool)
     index: pd.Index = ctx.cache["officer_index"]
     counts["querier"] = pd.Series(index[counts["q"].to_numpy()], dtype="str")
     codes, names = ctx.unit_codes()
@@ -79,7 +88,7 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
     per_officer = pd.Series(
         counts["count"].to_numpy(), index=pair(counts["querier"], counts["day"])
     )
-    for unit, need in counts.groupby("unit", sort=True):
+    for unit, need in counts[wanted_mask].groupby("unit", sort=True):
         # one unit at a time: units are few (small by construction)
         peers = duty_days[duty_days["unit"] == unit]
         lo = int(need["day"].min()) - days
@@ -103,7 +112,7 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
         out["mad"] = mad[at]
         parts.append(out)
     if not parts:
-        return counts.assign(n_base=0, median=np.nan, mad=np.nan, z=np.nan, ref="")
+        return counts[wanted_mask].assign(n_base=0, median=np.nan, mad=np.nan, z=np.nan, ref="")
     table = pd.concat(parts, ignore_index=True)
     scale = 1.4826 * np.maximum(table["mad"].to_numpy(dtype=float), mad_floor)
     table["z"] = (table["count"].to_numpy() - table["median"].to_numpy(dtype=float)) / scale

@@ -182,9 +182,14 @@ def _run_wide(rule: Rule, ctx: Context, full: Context, rows: np.ndarray) -> Rule
 
     ``full.strong`` is taken from ``ctx`` (only the explanations of the rows
     of ``ctx`` are computed; a wide rule reads them for the lookups it flags).
+    ``full.cache["judged"]`` marks those rows: a wide rule may skip the
+    baselines and evidence of the others (their results are not read).
     """
     full.strong = np.zeros(full.n, dtype=bool)
     full.strong[rows] = ctx.strong
+    judged = np.zeros(full.n, dtype=bool)
+    judged[rows] = True
+    full.cache["judged"] = judged
     result = _run(rule, full)
     position = np.full(full.n, -1, dtype=np.int64)
     position[rows] = np.arange(len(rows), dtype=np.int64)

@@ -141,6 +141,10 @@ def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) ->
     marked = qd[in_window]
     got = sub.merge(marked, on=["q", "k", "day"])
     got = got[~ctx.strong[got["row"].to_numpy()]]
+    judged = ctx.cache.get("judged")
+    if judged is not None:
+        # evidence only for the lookups whose result is read (see engine._run_wide)
+        got = got[judged[got["row"].to_numpy()]]
     if got.empty:
         return RuleResult(empty_hits())
     rows = np.unique(got["row"].to_numpy())
