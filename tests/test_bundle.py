@@ -344,3 +344,17 @@ def test_a_missing_kernel_is_a_kernel_start_error(tmp_path: Path) -> None:
     nbformat.write(notebook, source)
     with pytest.raises(KernelStartError):
         run_notebook(source, tmp_path / "out.ipynb", {}, cwd=tmp_path, kernel_name="no-such-kernel")
+
+
+def test_the_report_kernel_does_not_import_nbformat() -> None:
+    """nbformat costs a CPU second to import (jsonschema grammars); the kernel never needs it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kit.bundle, kit.case, kit.views, kit.assess, kit.store; "
+        "print(sorted(m for m in ('nbformat', 'jsonschema', 'papermill', 'nbconvert') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -21,8 +21,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from kit.errors import BundleError
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -186,6 +184,8 @@ def render_figures(notebook: Any) -> int:
     becomes the figure's ``text/html`` alone (:func:`kit.bundle.report.figure_html`),
     which the template shows. Other outputs are left as they are.
     """
+    from nbformat import NotebookNode
+
     from kit.bundle.report import FIGURE_METADATA, PLOTLY_MIMETYPE, figure_html
 
     rendered = 0
@@ -200,7 +200,7 @@ def render_figures(notebook: Any) -> int:
                 div_id=str(figure["div_id"]),
                 plotlyjs=bool(figure["plotlyjs"]),
             )
-            output["data"] = nbformat.NotebookNode({"text/html": page})
+            output["data"] = NotebookNode({"text/html": page})
             rendered += 1
     return rendered
 
@@ -253,4 +253,6 @@ def export_html(notebook: Path, html_path: Path) -> Path:
         ``html_path``.
 
     """
+    import nbformat
+
     return export_notebook(nbformat.read(notebook, as_version=4), html_path)

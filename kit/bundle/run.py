@@ -8,6 +8,10 @@ timings and paths Papermill and nbclient record are removed
 ``notebook.ipynb`` byte for byte. :func:`execute_notebook` returns that
 notebook (the bundle maker writes it once and exports the same object);
 :func:`run_notebook` also writes it.
+
+``nbformat`` is imported only where a notebook is read or written: importing
+it compiles the grammars of ``jsonschema``'s format checks (about a CPU
+second), and the report kernel, which imports this package, never needs it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import nbformat
 
 from kit.errors import BundleError
 
@@ -240,6 +242,8 @@ def execute_notebook(
 
 def write_notebook(notebook: Any, path: Path) -> Path:
     """Write an executed notebook as ``nbformat`` does (the same bytes); return ``path``."""
+    import nbformat
+
     nbformat.write(notebook, str(path))
     return path
 
@@ -317,5 +321,7 @@ def _safe_reason(ename: str, evalue: str) -> str:
 def _clean_file(path: Path) -> None:
     if not path.exists():
         return
+    import nbformat
+
     notebook = nbformat.read(path, as_version=4)
     nbformat.write(clean_notebook(notebook), path)
