@@ -35,6 +35,22 @@ CHUNK_LOOKUPS = 1_500_000
 _IDENTIFIER_FIELDS = ("worklog:content", "cases:parties", "operations:targets")
 """The (kind, field) pairs whose identifiers the rules join to records."""
 
+_PREPARED_KINDS = {
+    "duty_roster": ("records:roster",),
+    "worklog": ("records:worklog", "identifiers:worklog:content", "span:worklog"),
+    "register": ("records:register", "span:register"),
+    "tickets": (
+        "records:tickets",
+        "field:tickets:plate",
+        "field:tickets:person_id",
+        "span:tickets",
+    ),
+    "cases": ("records:cases", "identifiers:cases:parties", "span:cases"),
+}
+"""The large kinds the rules read only through these shared preparations
+(:meth:`kit.assess.context.Context.prepared`): once they are all made, the
+kind's rows are no longer held for the parts that follow."""
+
 
 _SECOND = 1_000_000
 _OFFSET = 8 * 3600 * _SECOND
@@ -99,6 +115,22 @@ class _Output:
         if self.handle is not None:
             self.handle.close()
         return self.path
+
+
+def _drop_prepared(base: Any, shared: dict[str, Any]) -> Any:
+    """Return ``base`` without the rows of the kinds every part now reads from ``shared``.
+
+    The identifiers of records once the rules have found theirs in every
+    field, and each of :data:`_PREPARED_KINDS` once its preparations are made.
+    """
+    empty = type(base).from_frames()
+    dropped: dict[str, pd.DataFrame] = {}
+    if all(f"identifiers:{k}" in shared for k in _IDENTIFIER_FIELDS):
+        dropped["identifiers"] = empty.identifiers
+    for kind, names in _PREPARED_KINDS.items():
+        if all(name in shared for name in names):
+            dropped[kind] = empty.frame(kind)
+    return dataclasses.replace(base, **dropped) if dropped else base
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:
@@ -233,9 +265,8 @@ def screen(
         counts = evaluation.record_counts
         communications = evaluation.ctx.data.communications
         del evaluation
-        if base is not None and all(f"identifiers:{k}" in shared for k in _IDENTIFIER_FIELDS):
-            # every part reads the records' identifiers from ``shared`` from now on
-            base = dataclasses.replace(base, identifiers=type(base).from_frames().identifiers)
+        if base is not None:
+            base = _drop_prepared(base, shared)
         gc.collect()
         pa.default_memory_pool().release_unused()
     written = [lookups_file.close(), evidence_file.close()]
