@@ -15,7 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["isin"]
+__all__ = ["escape_markup", "isin"]
+
+
+def escape_markup(texts: pa.Array) -> pa.Array:
+    """Escape ``&``, ``<`` and ``>`` in every text of an Arrow string array (HTML and XML text)."""
+    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        texts = pc.replace_substring(texts, plain, escaped)
+    return texts
 
 
 def _arrow_text(series: pd.Series) -> pa.ChunkedArray | None:

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from kit.bundle.manifest import HASH_SLOT, kit_version
 from kit.errors import ConfigError
+from kit.frames import escape_markup
 
 LANGS: tuple[str, ...] = ("zh-TW", "en")
 
@@ -156,8 +157,7 @@ def cell_texts(series: pd.Series) -> list[str]:
     text = series.astype("string").fillna("")
     array = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
     array = pc.utf8_trim_whitespace(array)
-    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        array = pc.replace_substring(array, plain, escaped)
+    array = escape_markup(array)
     out: list[str] = array.to_pylist()
     return out
 

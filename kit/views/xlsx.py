@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kit.frames import escape_markup
+
 __all__ = ["SheetColumn", "write_workbook"]
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -80,8 +82,7 @@ def column_letter(index: int) -> str:
 def _xml_text(values: Sequence[str]) -> list[str]:
     """Escape cell texts for XML, vectorised (``&<>`` and characters XML cannot carry)."""
     array = pa.array(values, type=pa.large_string())
-    for plain, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        array = pc.replace_substring(array, plain, escaped)
+    array = escape_markup(array)
     if pc.any(pc.match_substring_regex(array, _LOOKS_ESCAPED)).as_py():
         array = pc.replace_substring_regex(array, f"({_LOOKS_ESCAPED})", r"_x005F\1")
     out: list[str] = array.to_pylist()
