@@ -5,6 +5,7 @@ Not part of ``make test``. Run from the repository root::
     .venv/bin/python bench/ingest.py                 # 1 M lookups
     .venv/bin/python bench/ingest.py --ten-million   # also 10 M (slow: minutes)
     .venv/bin/python bench/ingest.py --update-results  # write bench/RESULTS.md's section
+    .venv/bin/python bench/ingest.py --latency-store STORE  # look-ups only, on a built store
 
 Everything is generated into a temporary folder (or ``--workdir``) with the
 synthetic generator and deleted afterwards; nothing is written into the
@@ -37,8 +38,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -51,11 +54,20 @@ SECTION = "## Ingest and store"
 CHILD = """
 import json, resource, sys, time
 from kit.store import ingest
+module = sys.modules["kit.store.ingest"]
+build_indexes, index_s = module.build_indexes, [0.0]
+def timed(*args):
+    t = time.perf_counter()
+    replaced = build_indexes(*args)
+    index_s[0] += time.perf_counter() - t
+    return replaced
+module.build_indexes = timed
 t0 = time.perf_counter()
 result = ingest(sys.argv[1], sys.argv[2])
 elapsed = time.perf_counter() - t0
 print(json.dumps({
     "elapsed": elapsed,
+    "index_s": index_s[0],
     "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "workers_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     "new_rows": dict(result.new_rows),
@@ -113,13 +125,22 @@ def run_ingest(folder: Path, store: Path) -> dict[str, object]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def median_ms(fn: object, args_list: list[tuple[object, ...]]) -> float:
-    times = []
+def alternated_medians(
+    store_fn: Callable[..., object],
+    scan_fn: Callable[..., object],
+    args_list: list[tuple[Any, ...]],
+) -> tuple[float, float]:
+    """Median ms of the store's look-up and of the full scan, run one after the other per sample."""
+    store_times, scan_times = [], []
     for args in args_list:
         t0 = time.perf_counter()
-        fn(*args)  # type: ignore[operator]
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        store_fn(*args)
+        t1 = time.perf_counter()
+        scan_fn(*args)
+        t2 = time.perf_counter()
+        store_times.append((t1 - t0) * 1000)
+        scan_times.append((t2 - t1) * 1000)
+    return statistics.median(store_times), statistics.median(scan_times)
 
 
 def latency(store_dir: Path, work: Path, samples: int = 15) -> dict[str, float]:
@@ -168,15 +189,21 @@ def latency(store_dir: Path, work: Path, samples: int = 15) -> dict[str, float]:
     # one warm-up each, so file-system caching favours neither side
     lookups_by_officer(store, officers[0])
     full_officer(officers[0])
-    out = {
-        "officer_ms": median_ms(lambda o: lookups_by_officer(store, o), [(o,) for o in officers]),
-        "officer_scan_ms": median_ms(full_officer, [(o,) for o in officers]),
-        "subject_ms": median_ms(
-            lambda e, v: lookups_by_subject(store, v, entity=e), [tuple(s) for s in subjects]
-        ),
-        "subject_scan_ms": median_ms(full_subject, [tuple(s) for s in subjects]),
+    lookups_by_subject(store, subjects[0][1], entity=subjects[0][0])
+    full_subject(*subjects[0])
+    officer_ms, officer_scan_ms = alternated_medians(
+        lambda o: lookups_by_officer(store, o), full_officer, [(o,) for o in officers]
+    )
+    subject_ms, subject_scan_ms = alternated_medians(
+        lambda e, v: lookups_by_subject(store, v, entity=e), full_subject, list(subjects)
+    )
+    return {
+        "indexed_months": len(store.manifest.index),
+        "officer_ms": officer_ms,
+        "officer_scan_ms": officer_scan_ms,
+        "subject_ms": subject_ms,
+        "subject_scan_ms": subject_scan_ms,
     }
-    return out
 
 
 def scale(
@@ -194,6 +221,7 @@ def scale(
     rows = int(ing["totals"]["query_log"])  # type: ignore[index]
     result.update(
         ingest_s=ing["elapsed"],
+        index_s=ing["index_s"],
         ingest_rows=rows,
         ingest_rps=rows / float(ing["elapsed"]),  # type: ignore[arg-type]
         ingest_peak_mib=int(ing["maxrss_kib"]) / 1024,  # type: ignore[call-overload]
@@ -261,6 +289,10 @@ def section(results: list[dict[str, object]]) -> str:
         "store's answer. Look-up times are medians over 15 officers / 15 subjects drawn at "
         "random. Re-ingesting the same folder added "
         + ", ".join(f"{r['reingest_added']} rows in {r['reingest_s']:.1f} s" for r in results)
+        + ". Building the look-up index took "
+        + ", ".join(
+            f"{r.get('index_s', 0):.1f} s of the {r['ingest_s']:.1f} s ingest" for r in results
+        )
         + ".",
         "",
     ]
@@ -292,11 +324,23 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument(
+        "--latency-store",
+        type=Path,
+        help="only measure look-up latency on this existing store (it is only read), then exit",
+    )
+    parser.add_argument(
         "--ten-million-folder",
         type=Path,
         help="a --clean generator output of ~10 M lookups made beforehand (kept)",
     )
     args = parser.parse_args()
+    if args.latency_store:
+        work = Path(tempfile.mkdtemp(prefix="kit-bench-", dir=args.workdir))
+        try:
+            print(json.dumps(latency(args.latency_store, work), indent=1), flush=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     sizes = [] if args.only_ten_million else [args.lookups]
     if args.ten_million or args.only_ten_million:
         sizes.append(10_000_000)

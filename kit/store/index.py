@@ -3,8 +3,9 @@
 An officer's or a subject's lookups are a few hundred rows among millions.
 Reading them from the month's Parquet file means decoding whole row groups
 (DuckDB decodes about 200 k rows for 3 k wanted), so each month of the query
-log also has two Arrow IPC files, uncompressed, read through a memory map
-(nothing is decoded: a read touches only the pages of the rows it takes)::
+log also has two Arrow IPC files, uncompressed (the few-valued columns
+dictionary-encoded), read through a memory map (nothing is decompressed or
+decoded: a read touches only the pages of the rows it takes)::
 
     index/month=YYYY-MM/lookups-<run>.arrow   the month's query-log rows, one record
                                               batch in the stored Arrow schema, sorted by
@@ -17,9 +18,10 @@ log also has two Arrow IPC files, uncompressed, read through a memory map
 ``__rank`` is the row's position in the month in the order the look-ups
 answer in (time, source file, line number, line, ``lookup_id``), so rows
 gathered from several places are put in that order by sorting their ranks.
-A look-up is then a binary search (officer: a contiguous slice of
-``lookups``; subject or proxy: a slice of ``keys`` giving row positions),
-a ``take`` of those rows and one conversion to pandas.
+A look-up is then a binary search (a sample of every 64th key is kept in
+memory, then one 64-key window is read; officer: a contiguous slice of
+``lookups``; subject or proxy: a slice of ``keys`` giving row positions), a
+zero-copy slice or a ``take`` of those rows, and one conversion to pandas.
 
 The manifest lists each month's index with the query-log and subjects parts
 it was built from; an index whose parts differ from the month's current
@@ -85,10 +87,6 @@ def is_current(manifest: Manifest, month: str) -> bool:
     """Whether the month has an index built from its current parts."""
     entry = manifest.index.get(month)
     return entry is not None and entry.get("sources") == month_sources(manifest, month)
-
-
-def _sql_list(paths: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _write_ipc(table: pa.Table, path: Path) -> None:
@@ -302,8 +300,11 @@ class SortedFile:
         """Return the rows [lo, hi) whose key equals ``target``."""
         start, window = self._window(bisect.bisect_left(self.sample, target))
         lo = start + bisect.bisect_left(window, target)
-        start, window = self._window(bisect.bisect_right(self.sample, target))
-        return lo, max(lo, start + bisect.bisect_right(window, target))
+        after = bisect.bisect_right(window, target)
+        if after == len(window):  # every row of the window is <= target: read the next one
+            start, window = self._window(bisect.bisect_right(self.sample, target))
+            after = bisect.bisect_right(window, target)
+        return lo, max(lo, start + after)
 
 
 @dataclass(frozen=True)
@@ -350,14 +351,14 @@ def _instant(moment: datetime) -> np.datetime64:
 
 
 @lru_cache(maxsize=256)
-def _mapped(path: str, mtime_ns: int, size: int, key: tuple[str, ...]) -> SortedFile:
-    """Return an index file, memory-mapped, with its key sample (index files never change)."""
+def _mapped(path: str, key: tuple[str, ...]) -> SortedFile:
+    """Return an index file, memory-mapped, with its key sample.
+
+    Cached by path: an index file never changes once written (a rebuilt index
+    has new names), and a mapped file stays readable after a later ingest
+    deletes it, for a store opened before that ingest.
+    """
     return SortedFile.of(pa.ipc.open_file(pa.memory_map(path, "r")).get_batch(0), key)
-
-
-def _open(path: Path, key: tuple[str, ...]) -> SortedFile:
-    stat = os.stat(path)
-    return _mapped(str(path), stat.st_mtime_ns, stat.st_size, key)
 
 
 def month_indexes(store: Store, months: list[str]) -> list[MonthIndex] | None:
@@ -365,12 +366,13 @@ def month_indexes(store: Store, months: list[str]) -> list[MonthIndex] | None:
     manifest = store.manifest
     if not all(is_current(manifest, m) for m in months):
         return None
+    root = str(store.path)
     out = []
     for month in months:
         entry = manifest.index[month]
         try:
-            lookups = _open(store.path / entry["lookups"], ("user",))
-            keys = _open(store.path / entry["keys"], ("entity", "value"))
+            lookups = _mapped(os.path.join(root, entry["lookups"]), ("user",))
+            keys = _mapped(os.path.join(root, entry["keys"]), ("entity", "value"))
         except (OSError, pa.ArrowInvalid, IndexError):
             return None
         out.append(MonthIndex(lookups, keys))

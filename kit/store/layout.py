@@ -171,7 +171,9 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     dtypes = {
         n: restore_dtype(schema.dtypes.get(n, "object"), schema.arrow.field(n).type) for n in plain
     }
-    if not arrow_kept and all(converted[n].dtype == dtypes[n] for n in plain):
+    if not arrow_kept and all(
+        have == dtypes[n] for n, have in zip(plain, converted.dtypes.tolist(), strict=True)
+    ):
         return converted  # every column already as stored (a RangeIndex, the stored order)
     out: dict[str, Any] = {}
     for fld in schema.arrow:
