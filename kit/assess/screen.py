@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kit.assess.config import load_config
-from kit.assess.engine import _day_number, _load, communication_table, evaluate
+from kit.assess.context import local_day, to_us
+from kit.assess.engine import MARGIN, _day_number, _load, communication_table, evaluate
 from kit.errors import ConfigError
 from kit.export import neutralise_formulas, write_csv
 
@@ -115,6 +116,65 @@ class _Output:
         if self.handle is not None:
             self.handle.close()
         return self.path
+
+
+class _Window:
+    """The query log and subjects of a store read part after part, each day once.
+
+    A part reads its days and :data:`kit.assess.engine.MARGIN` on each side;
+    consecutive parts' windows overlap by about two margins. The rows of the
+    overlap are kept from the part before, and only the days after it are
+    read from the store. Parts come in order, so the rows held (in time order)
+    followed by the rows read are the rows of the window in time order, as one
+    read of the whole window returns them; each lookup's subjects come from
+    its own month's file, in the same order either way.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.log: pd.DataFrame | None = None
+        self.subjects: pd.DataFrame | None = None
+        self.days = np.zeros(0, dtype=np.int64)
+        self.last: int | None = None
+
+    def load(self, lo: int | None, hi: int | None, reuse: Any) -> Any:
+        """Return the dataset of the days ``lo``..``hi`` with their margins (``reuse``: records)."""
+        from kit.store import load_dataset
+
+        margin = MARGIN.days
+        first = None if lo is None else lo - margin
+        last = None if hi is None else hi + margin
+        if self.log is None or self.subjects is None or self.last is None:
+            data = load_dataset(self.store, _date(first), _date(last), reuse=reuse)
+            log, subjects = data.query_log, data.subjects
+        else:
+            begin = self.last + 1 if first is None else max(self.last + 1, first)
+            data = load_dataset(self.store, _date(begin), _date(last), reuse=reuse)
+            held = self.days >= first if first is not None else np.ones(len(self.log), bool)
+            old_log = self.log[held]
+            ids = pd.Index(old_log["lookup_id"])
+            old_subjects = self.subjects[self.subjects["lookup_id"].isin(ids).to_numpy()]
+            log = pd.concat([old_log, data.query_log], ignore_index=True)
+            subjects = pd.concat([old_subjects, data.subjects], ignore_index=True)
+            data = dataclasses.replace(data, query_log=log, subjects=subjects)
+        self.log, self.subjects, self.last = log, subjects, last
+        self.days = local_day(to_us(log["time"]))
+        return data
+
+    def keep_from(self, lo: int | None) -> None:
+        """Hold only the rows the part starting on day ``lo`` reads."""
+        if self.log is None or self.subjects is None or lo is None:
+            return
+        held = self.days >= lo - MARGIN.days
+        self.log = self.log[held].reset_index(drop=True)
+        ids = pd.Index(self.log["lookup_id"])
+        self.subjects = self.subjects[self.subjects["lookup_id"].isin(ids).to_numpy()]
+        self.days = self.days[held]
+
+
+def _date(day: int | None) -> dt.date | None:
+    """Return the date of a day number (``None`` stays open)."""
+    return None if day is None else dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 def _drop_prepared(base: Any, shared: dict[str, Any]) -> Any:
@@ -252,8 +312,12 @@ def screen(
     comm_rows: list[pd.DataFrame] = []
     base: Any = None
     shared: dict[str, Any] = {}
-    for part_lo, part_hi in bounds:
-        data = _load(source, part_lo, part_hi, reuse=base)
+    window = _Window(source) if len(bounds) > 1 else None
+    for i, (part_lo, part_hi) in enumerate(bounds):
+        if window is not None:
+            data = window.load(part_lo, part_hi, base)
+        else:
+            data = _load(source, part_lo, part_hi, reuse=base)
         if from_store and base is None and len(bounds) > 1:
             empty = type(data).from_frames()
             base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
@@ -265,6 +329,8 @@ def screen(
         counts = evaluation.record_counts
         communications = evaluation.ctx.data.communications
         del evaluation
+        if window is not None and i + 1 < len(bounds):
+            window.keep_from(bounds[i + 1][0])
         if base is not None:
             base = _drop_prepared(base, shared)
         gc.collect()
