@@ -78,3 +78,29 @@ def test_same_tables_same_bytes_and_a_valid_package(tmp_path, table):
         workbook = package.read("xl/workbook.xml").decode()
         assert "_xlnm._FilterDatabase" in workbook and "'lookups'!$A$1:$D$7" in workbook
     assert pd.read_excel(first, sheet_name="lookups", dtype=str).shape == (6, 4)
+
+
+def test_a_table_longer_than_a_sheet_continues_on_further_sheets(tmp_path, monkeypatch):
+    monkeypatch.setattr("kit.views.export.MAX_SHEET_ROWS", 3)
+    frame = pd.DataFrame({"n": range(7), "t": [f"row {i}" for i in range(7)]})
+    book = openpyxl.load_workbook(export_tables({"lookups": frame}, tmp_path)[-1])
+    assert book.sheetnames == ["lookups", "lookups (2)", "lookups (3)"]
+    rows = [list(sheet.iter_rows(values_only=True)) for sheet in book]
+    assert all(r[0] == ("n", "t") for r in rows)
+    assert [v for r in rows for (v, _) in r[1:]] == list(range(7))
+
+
+def test_a_text_longer_than_a_cell_is_cut_with_a_note(tmp_path, monkeypatch):
+    from kit.views.xlsx import CUT_NOTE
+
+    monkeypatch.setattr("kit.views.xlsx.MAX_CELL_CHARS", 40)
+    frame = pd.DataFrame({"t": ["短", "查" * 100, "😀" * 30]})
+    cells = [
+        c.value for c in openpyxl.load_workbook(export_tables({"t": frame}, tmp_path)[-1])["t"]["A"]
+    ]
+    assert cells[1] == "短"
+    for cut, whole in ((cells[2], "查" * 100), (cells[3], "😀" * 30)):
+        assert cut.endswith(CUT_NOTE) and whole.startswith(cut.removesuffix(CUT_NOTE))
+        assert len(cut.encode("utf-16-le")) // 2 <= 40
+    csv = pd.read_csv(tmp_path / "t.csv", dtype=str)
+    assert csv["t"].tolist() == frame["t"].tolist()  # the CSV keeps every text whole

@@ -33,7 +33,7 @@ import pandas as pd
 
 from kit.errors import BundleError, ConfigError, KitError
 from kit.export import neutralise_formulas, write_csv
-from kit.views.xlsx import SheetColumn, write_workbook
+from kit.views.xlsx import MAX_SHEET_ROWS, SheetColumn, write_workbook
 
 __all__ = [
     "WORKBOOK_NAME",
@@ -104,6 +104,18 @@ def _sheet(frame: pd.DataFrame) -> tuple[list[SheetColumn], int]:
     return columns, len(safe)
 
 
+def _parts(name: str, frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Return the sheets of a table: one, or more when it has more rows than a sheet holds."""
+    base = _SHEET_FORBIDDEN.sub("_", name)
+    starts = range(0, max(len(frame), 1), MAX_SHEET_ROWS)
+    if len(starts) == 1:
+        return [(base[:31], frame)]
+    return [
+        (f"{base[:25]} ({i})" if i > 1 else base[:31], frame.iloc[start : start + MAX_SHEET_ROWS])
+        for i, start in enumerate(starts, start=1)
+    ]
+
+
 def _checked_folder(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> Path:
     folder = Path(out_dir)
     bad = [name for name in tables if not _NAME.match(name)]
@@ -139,7 +151,9 @@ def export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[
     paths = [write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()]
     target = folder / WORKBOOK_NAME
     sheets = [
-        (_SHEET_FORBIDDEN.sub("_", name)[:31], *_sheet(frame)) for name, frame in tables.items()
+        (sheet, *_sheet(part))
+        for name, frame in tables.items()
+        for sheet, part in _parts(name, frame)
     ]
     write_workbook(target, sheets)
     paths.append(target)

@@ -12,7 +12,10 @@ here and zipped once:
   carry are written as Excel's ``_xHHHH_`` escapes, as Excel itself does;
 - numbers are written as numbers with up to 16 significant digits;
 - the same tables always give the same bytes (fixed creation time, fixed
-  zip entry times and order).
+  zip entry times and order);
+- a text longer than a cell can hold (:data:`MAX_CELL_CHARS`) is cut, with a
+  note that the CSV holds it whole; a table longer than a sheet can hold is
+  continued on further sheets by the caller (:data:`MAX_SHEET_ROWS`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,14 @@ import pyarrow.compute as pc
 
 from kit.frames import escape_markup
 
-__all__ = ["SheetColumn", "write_workbook"]
+__all__ = ["MAX_CELL_CHARS", "MAX_SHEET_ROWS", "SheetColumn", "write_workbook"]
+
+MAX_SHEET_ROWS = 1_048_575
+"""Data rows a sheet can hold (Excel's 1,048,576 rows, less the header)."""
+MAX_CELL_CHARS = 32_767
+"""Characters a cell can hold (Excel counts UTF-16 code units)."""
+CUT_NOTE = "…〔全文見 CSV / full text in the CSV〕"
+"""Ends a text cut to fit a cell."""
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -94,6 +104,21 @@ def _xml_text(values: Sequence[str]) -> list[str]:
     return out
 
 
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_cell(text: str) -> str:
+    """Return ``text``, or its start and :data:`CUT_NOTE` when it is too long for a cell."""
+    if len(text) * 2 <= MAX_CELL_CHARS or _utf16_length(text) <= MAX_CELL_CHARS:
+        return text
+    room = MAX_CELL_CHARS - _utf16_length(CUT_NOTE)
+    cut = text[:room]
+    while _utf16_length(cut) > room:
+        cut = cut[: room - (_utf16_length(cut) - room)]
+    return cut + CUT_NOTE
+
+
 def _number_text(value: float) -> str:
     return format(value, ".16G")
 
@@ -116,6 +141,8 @@ def _column_cells(letter: str, rows: list[str], column: SheetColumn) -> list[str
                     f'<c r="{letter}{row}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
                 )
         return cells
+    if any(len(t) * 2 > MAX_CELL_CHARS for t in texts):
+        texts = [fit_cell(t) for t in texts]
     escaped = _xml_text(texts)
     return [
         f'<c r="{letter}{row}" t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
