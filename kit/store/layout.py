@@ -84,8 +84,9 @@ def dtype_spec(dtype: Any) -> str:
     return str(dtype)
 
 
+@lru_cache(maxsize=1024)
 def restore_dtype(spec: str, arrow_type: pa.DataType) -> Any:
-    """Return the pandas dtype described by ``spec`` (see :func:`dtype_spec`)."""
+    """Return the pandas dtype described by ``spec`` (see :func:`dtype_spec`); cached."""
     if spec == "arrow":
         return pd.ArrowDtype(arrow_type)
     if spec.startswith("string:"):
