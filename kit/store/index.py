@@ -105,8 +105,9 @@ def _write_ipc(table: pa.Table, path: Path) -> None:
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """Return the table with exactly ``schema``'s columns (missing ones null), cast to its types."""
     columns = []
+    present = set(table.column_names)
     for fld in schema:
-        if fld.name in table.column_names:
+        if fld.name in present:
             column = table.column(fld.name)
             columns.append(column if column.type == fld.type else column.cast(fld.type))
         else:
@@ -364,8 +365,13 @@ def _mapped(path: str, key: tuple[str, ...]) -> SortedFile:
 def month_indexes(store: Store, months: list[str]) -> list[MonthIndex] | None:
     """Return the indexes of these months, or None when one is missing or stale."""
     manifest = store.manifest
-    if not all(is_current(manifest, m) for m in months):
-        return None
+    parts: dict[str, list[str]] = {}
+    for part in [*manifest.parts.get("query_log", []), *manifest.parts.get("subjects", [])]:
+        parts.setdefault(part.split("/")[1], []).append(part)
+    for month in months:  # as is_current, for every month at once
+        entry = manifest.index.get(month)
+        if entry is None or entry.get("sources") != sorted(parts.get(f"month={month}", [])):
+            return None
     root = str(store.path)
     out = []
     for month in months:
@@ -385,5 +391,6 @@ def gather(batches: Sequence[pa.RecordBatch | None], schema: TableSchema) -> pa.
     if not taken:
         return schema.arrow.empty_table()
     if all(b.schema.equals(taken[0].schema) for b in taken[1:]):  # months of one schema
-        return _conform(pa.Table.from_batches(taken), schema.arrow)  # decodes dictionaries
+        batch = pa.concat_batches(taken) if len(taken) > 1 else taken[0]
+        return _conform(pa.Table.from_batches([batch]), schema.arrow)  # decodes dictionaries
     return pa.concat_tables([_conform(pa.Table.from_batches([b]), schema.arrow) for b in taken])

@@ -107,6 +107,11 @@ class TableSchema:
         """Column names in order."""
         return list(self.arrow.names)
 
+    @cached_property
+    def pandas_dtypes(self) -> list[Any]:
+        """The pandas dtype of each column, in order."""
+        return [restore_dtype(self.dtypes.get(f.name, "object"), f.type) for f in self.arrow]
+
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> TableSchema:
         """Return the schema a frame is stored with."""
@@ -156,10 +161,17 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     than a conversion per column for the small tables of a look-up); only a
     column whose pandas dtype then differs from the stored one is cast.
     """
+    table = table.replace_schema_metadata(None)
+    if table.schema.equals(schema.arrow) and "arrow" not in schema.dtypes.values():
+        converted = table.to_pandas()  # a look-up's answer: already in the stored types
+        have = converted.dtypes.tolist()
+        if all(h == d for h, d in zip(have, schema.pandas_dtypes, strict=True)):
+            return converted
     arrays: dict[str, pa.ChunkedArray] = {}
+    present = set(table.column_names)
     for fld in schema.arrow:
         name = fld.name
-        if name in table.column_names:
+        if name in present:
             column = table.column(name)
             if str(column.type) != str(fld.type):  # list<element> vs list<item> too
                 column = column.cast(fld.type)
