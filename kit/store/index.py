@@ -391,6 +391,7 @@ def gather(batches: Sequence[pa.RecordBatch | None], schema: TableSchema) -> pa.
     if not taken:
         return schema.arrow.empty_table()
     if all(b.schema.equals(taken[0].schema) for b in taken[1:]):  # months of one schema
-        batch = pa.concat_batches(taken) if len(taken) > 1 else taken[0]
-        return _conform(pa.Table.from_batches([batch]), schema.arrow)  # decodes dictionaries
+        # One chunk per month, each decoded against its own month's dictionaries
+        # (concatenating the batches first would unify whole dictionaries).
+        return _conform(pa.Table.from_batches(taken), schema.arrow)
     return pa.concat_tables([_conform(pa.Table.from_batches([b]), schema.arrow) for b in taken])
