@@ -111,3 +111,29 @@ def test_near_margin_follows_the_longest_window_of_the_config() -> None:
 
     assert _near_days(load_config(None)) == 2
     assert _near_days(load_config({"rules": {"PROFILING": {"minutes": 1440}}})) == 3
+
+
+def test_cover_of_a_few_days_searches_only_the_overlapping_intervals() -> None:
+    """``latest=False``: the same covered points and covering intervals as a full search."""
+    import numpy as np
+
+    from kit.assess.context import DAY, HOUR, NAT
+    from kit.assess.joins import cover
+
+    rng = np.random.default_rng(3)
+    n_iv, n_pt = 4000, 3000
+    start = rng.integers(0, 200 * DAY, n_iv)
+    end = start + rng.integers(-HOUR, 12 * HOUR, n_iv)  # some empty
+    long = rng.random(n_iv) < 0.02
+    end[long] = start[long] + 40 * DAY  # a few started long before the points
+    start[rng.random(n_iv) < 0.01] = NAT  # a missing start covers everything before its end
+    end[rng.random(n_iv) < 0.01] = NAT
+    by = rng.integers(0, 30, n_iv)
+    t = rng.integers(90 * DAY, 100 * DAY, n_pt)  # ten days of points
+    who = rng.integers(0, 30, n_pt)
+    full, full_which = cover(who, t, by, start, end)
+    fast, fast_which = cover(who, t, by, start, end, latest=False)
+    assert full.any() and (~full).any()
+    np.testing.assert_array_equal(fast, full)
+    np.testing.assert_array_equal(fast_which[full], full_which[full])
+    assert (fast_which[~fast] == -1).all()

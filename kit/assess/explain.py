@@ -236,6 +236,7 @@ def expl_duty_check(ctx: Context) -> RuleResult:
             on["q"].to_numpy(),
             on["start"].to_numpy(),
             on["end"].to_numpy(),
+            latest=False,
         )
         got = sub[covered]
         # one reason per shift, then taken for each lookup it covers

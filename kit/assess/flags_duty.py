@@ -42,6 +42,7 @@ def off_duty(ctx: Context) -> RuleResult:
         on["q"].to_numpy(),
         on["start"].to_numpy(),
         on["end"].to_numpy(),
+        latest=False,
     )
     covered = rec["covered"]
     hit = ~on_shift & covered
@@ -117,6 +118,7 @@ def out_of_station(ctx: Context) -> RuleResult:
         iv["q"].to_numpy(),
         iv["start"].to_numpy(),
         iv["end"].to_numpy(),
+        latest=False,
     )
     covered = rec["covered"]
     hit = out & covered[pc]
@@ -162,6 +164,7 @@ def device_not_signed_out(ctx: Context) -> RuleResult:
         dev["officer"] + "|" + dev["device"],
         dev["start"].to_numpy(),
         dev["end"].to_numpy(),
+        latest=False,
     )
     ok[m] = got
     m = handheld & ~named
@@ -171,6 +174,7 @@ def device_not_signed_out(ctx: Context) -> RuleResult:
         dev["q"].to_numpy(),
         dev["start"].to_numpy(),
         dev["end"].to_numpy(),
+        latest=False,
     )
     ok[m] = got
     covered = rec["covered"]

@@ -24,6 +24,8 @@ def cover(
     iv_by: pd.Series | np.ndarray,
     iv_start: np.ndarray,
     iv_end: np.ndarray,
+    *,
+    latest: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Find, for each point, an interval ``[start, end)`` of the same key containing it.
 
@@ -33,6 +35,12 @@ def cover(
         Key and time (int64) of each point.
     iv_by, iv_start, iv_end
         Key, start and end (int64) of each interval.
+    latest
+        Whether the latest interval started before an uncovered point is
+        wanted. Without it, only the intervals that overlap the points' span
+        are searched (the others can neither cover a point nor be the one
+        found for it: same result for every covered point), so a long table
+        of intervals is not sorted whole for a few days of points.
 
     Returns
     -------
@@ -41,7 +49,7 @@ def cover(
     interval : numpy.ndarray
         Position of a covering interval (``-1`` when none), or, when not
         covered, of the latest interval started before the point (``-1`` when
-        none), for evidence.
+        none, or when not ``latest``), for evidence.
 
     """
     n = len(t)
@@ -49,6 +57,15 @@ def cover(
     which = np.full(n, -1, dtype=np.int64)
     if n == 0 or len(iv_start) == 0:
         return covered, which
+    if not latest:
+        instants = np.asarray(t, dtype=np.int64)
+        starts = np.asarray(iv_start, dtype=np.int64)
+        ends = np.asarray(iv_end, dtype=np.int64)
+        near = np.flatnonzero((starts <= instants.max()) & (ends > instants.min()))
+        if len(near) < len(starts):
+            found, at = cover(by, t, np.asarray(iv_by)[near], starts[near], ends[near])
+            which[found] = near[at[found]]
+            return found, which
     ivs = pd.DataFrame(
         {
             "by": np.asarray(iv_by),
