@@ -27,6 +27,7 @@ from kit.assess.context import local_day, to_us
 from kit.assess.engine import MARGIN, _day_number, _load, communication_table, evaluate
 from kit.errors import ConfigError
 from kit.export import neutralise_formulas, write_csv
+from kit.frames import isin
 
 __all__ = ["CHUNK_LOOKUPS", "screen"]
 
@@ -153,7 +154,7 @@ class _Window:
             held = self.days >= first if first is not None else np.ones(len(self.log), bool)
             old_log = self.log[held]
             ids = pd.Index(old_log["lookup_id"])
-            old_subjects = self.subjects[self.subjects["lookup_id"].isin(ids).to_numpy()]
+            old_subjects = self.subjects[isin(self.subjects["lookup_id"], ids).to_numpy()]
             log = pd.concat([old_log, data.query_log], ignore_index=True)
             subjects = pd.concat([old_subjects, data.subjects], ignore_index=True)
             data = dataclasses.replace(data, query_log=log, subjects=subjects)
@@ -168,7 +169,7 @@ class _Window:
         held = self.days >= lo - MARGIN.days
         self.log = self.log[held].reset_index(drop=True)
         ids = pd.Index(self.log["lookup_id"])
-        self.subjects = self.subjects[self.subjects["lookup_id"].isin(ids).to_numpy()]
+        self.subjects = self.subjects[isin(self.subjects["lookup_id"], ids).to_numpy()]
         self.days = self.days[held]
 
 
