@@ -11,6 +11,7 @@ from kit.assess.explain import _hits
 from kit.assess.fmt import clock, day_text
 from kit.assess.joins import cover
 from kit.assess.registry import RuleResult, Severity, empty_hits, flag
+from kit.frames import isin
 
 __all__ = [
     "account_mismatch",
@@ -207,7 +208,7 @@ def after_separation(ctx: Context) -> RuleResult:
     end = pd.Series(date_days(officers["end_date"]), index=text(officers["officer_id"]))
     ref = pd.Series(refs("officers", officers).to_numpy(), index=end.index)
     user = text(ctx.cache["log"]["user"])
-    known = user.isin(end.index).to_numpy()
+    known = isin(user, end.index).to_numpy()
     last = user.map(end).to_numpy(dtype=float, na_value=np.nan)
     day = ctx.lookups["day"].to_numpy()
     hit = known & ~np.isnan(last) & (day > last)

@@ -10,6 +10,7 @@ from kit.assess.context import HOUR, OFFSET, Context, map_text, refs, text
 from kit.assess.explain import _hits
 from kit.assess.fmt import clock
 from kit.assess.registry import RuleResult, Severity, empty_hits, flag
+from kit.frames import isin
 
 __all__ = [
     "case_no_mismatch",
@@ -76,7 +77,7 @@ def case_no_mismatch(ctx: Context) -> RuleResult:
     case_ref = ctx.lookups["case_ref"]
     applies = (case_ref != "").to_numpy()
     first = cases.drop_duplicates("case_norm").set_index("case_norm")
-    exists = case_ref.isin(first.index).to_numpy()
+    exists = isin(case_ref, first.index).to_numpy()
     parties = rec["parties"].merge(cases[["rec", "case_norm"]], on="rec")
     with_ref = applies[ctx.subjects["row"].to_numpy()]
     sub = ctx.subjects.loc[with_ref, ["row", "k"]]
