@@ -35,9 +35,7 @@ def _arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
         )
     if not arrow_text:
         return None
-    # the column's own chunks, not copied (pa.array would join them; a cast would copy)
-    array = series.array.__arrow_array__()
-    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+    return pa.chunked_array([pa.array(series.array, from_pandas=True)]).cast(pa.large_string())
 
 
 def _missing(value: object) -> bool:
@@ -70,7 +68,7 @@ def isin(series: pd.Series, values: Iterable[object]) -> pd.Series:
     array = _arrow_text(series)
     if array is None:
         return series.isin(values if isinstance(values, pd.Series | pd.Index) else list(values))
-    found = pc.is_in(array, value_set=_value_set(values).cast(array.type))
+    found = pc.is_in(array, value_set=_value_set(values))
     mask = found.to_numpy(zero_copy_only=False) if found.null_count == 0 else None
     if mask is None:
         mask = pc.fill_null(found, False).to_numpy(zero_copy_only=False)
