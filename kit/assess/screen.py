@@ -153,8 +153,8 @@ class _Window:
             data = load_dataset(self.store, _date(begin), _date(last), reuse=reuse)
             held = self.days >= first if first is not None else np.ones(len(self.log), bool)
             old_log = self.log[held]
-            ids = pd.Index(old_log["lookup_id"])
-            old_subjects = self.subjects[isin(self.subjects["lookup_id"], ids).to_numpy()]
+            old_ids = old_log["lookup_id"]
+            old_subjects = self.subjects[isin(self.subjects["lookup_id"], old_ids).to_numpy()]
             log = pd.concat([old_log, data.query_log], ignore_index=True)
             subjects = pd.concat([old_subjects, data.subjects], ignore_index=True)
             data = dataclasses.replace(data, query_log=log, subjects=subjects)
@@ -168,8 +168,8 @@ class _Window:
             return
         held = self.days >= lo - MARGIN.days
         self.log = self.log[held].reset_index(drop=True)
-        ids = pd.Index(self.log["lookup_id"])
-        self.subjects = self.subjects[isin(self.subjects["lookup_id"], ids).to_numpy()]
+        held_ids = self.log["lookup_id"]
+        self.subjects = self.subjects[isin(self.subjects["lookup_id"], held_ids).to_numpy()]
         self.days = self.days[held]
 
 

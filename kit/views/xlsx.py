@@ -21,6 +21,7 @@ here and zipped once:
 from __future__ import annotations
 
 import itertools
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,8 +98,6 @@ def _xml_text(values: Sequence[str]) -> list[str]:
         array = pc.replace_substring_regex(array, f"({_LOOKS_ESCAPED})", r"_x005F\1")
     out: list[str] = array.to_pylist()
     if pc.any(pc.match_substring_regex(array, _CONTROL)).as_py():
-        import re
-
         control = re.compile(_CONTROL)
         out = [control.sub(lambda m: f"_x{ord(m.group(0)):04X}_", v) for v in out]
     return out
