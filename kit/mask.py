@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 
@@ -205,6 +205,8 @@ class Masker:
         """:meth:`text` results by input text; cleared whenever :meth:`register` adds a value."""
         self._masked_rests: dict[str, str] = {}
         """The same for the text between identifiers (``身分證號=`` recurs in every condition)."""
+        self._sources: list[object] = []
+        """Objects whose values :meth:`register_source` has registered (kept alive here)."""
 
     def pseudonym(self, entity: str, value: str) -> str:
         """Return the stable pseudonym (``P07``) of a value, assigning the next one if new."""
@@ -259,6 +261,19 @@ class Masker:
                     self._literals[folded] = (entity, value)
                     self._literal_re = None
                     self._forget_masked_texts()
+
+    def register_source(self, source: object, register: Callable[[Masker], None]) -> None:
+        """Call ``register(self)`` for ``source`` once; later calls for the same object do nothing.
+
+        Every view of a report registers the whole dataset before it shows
+        anything; registering the same values again would change nothing
+        (pseudonyms and the values watched for are kept), it would only cost
+        time. ``source`` must not change once registered (a dataset does not).
+        """
+        if any(known is source for known in self._sources):
+            return
+        register(self)
+        self._sources.append(source)
 
     def _forget_masked_texts(self) -> None:
         self._masked_texts.clear()

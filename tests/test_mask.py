@@ -149,3 +149,24 @@ def test_text_is_masked_again_after_a_new_value_is_registered():
     assert masker.text(plate_text) == plate_text
     masker.register(["plate"], ["ABC1234"])
     assert masker.show("plate", "ABC1234") in masker.text(plate_text)
+
+
+def test_a_source_is_registered_once_per_masker():
+    masker = Masker()
+    calls: list[str] = []
+
+    def register(source: list[str]):
+        def run(m: Masker) -> None:
+            calls.append(source[0])
+            m.register(["person_id"] * len(source), source)
+
+        return run
+
+    first, second = ["A123456789"], ["A123456789"]  # equal, but another object
+    masker.register_source(first, register(first))
+    masker.register_source(first, register(first))
+    assert calls == ["A123456789"]
+    masker.register_source(second, register(second))
+    assert calls == ["A123456789", "A123456789"]
+    # registering again changed nothing: the first value keeps the first pseudonym
+    assert masker.show("person_id", "A123456789").endswith("〔P01〕")

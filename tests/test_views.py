@@ -165,11 +165,49 @@ def test_graph_case2_account_sent_to_line_id(dataset, assessment):
     assert graph.has_edge(officer, "operation:OP1")
 
 
+def test_graph_edge_lists_every_record_and_flag_it_rests_on_once_in_order(dataset, assessment):
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    edge = graph.get_edge_data("officer:TC04521", "vehicle:ABC1234")["looked_up"]
+    assert edge["count"] == 2 and edge["suspicious"] == 2
+    # both lookups, in time order; each flag once, in the order first met
+    assert edge["rests_on"] == "query_log:<frames>:2;query_log:<frames>:7"
+    flags = edge["detail"].split(";")
+    assert len(flags) == len(set(flags)) and {"OFF_DUTY", "SELF_OR_RELATED"} <= set(flags)
+
+
 def test_graph_by_subject_finds_who_looked_up_the_person_and_her_car(dataset, assessment):
     graph = link_graph(dataset, assessment, subjects=["A123456789"])
     assert graph.has_edge("officer:TC04521", "vehicle:ABC1234")
     assert graph.has_edge("officer:TC04521", "person:A123456789")
     assert "person:王小明" not in graph
+
+
+def test_figure_data_carries_the_report_template_whatever_the_default(dataset, assessment):
+    import plotly.io as pio
+
+    from kit.views import graph_spec, heatmap_spec, timeline_spec
+    from kit.views._template import REPORT_TEMPLATE
+
+    timeline = officer_timeline(dataset, assessment, OFFICER, masker=Masker())
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    before = pio.templates.default
+    try:
+        pio.templates.default = "plotly_dark"
+        specs = [
+            timeline_spec(timeline),
+            heatmap_spec(timeline),
+            graph_spec(graph, masker=Masker()),
+        ]
+        figure = timeline_figure(timeline)
+    finally:
+        pio.templates.default = before
+    for spec in specs:
+        assert spec["layout"]["template"] == REPORT_TEMPLATE
+        # plain data, drawn as is: what a notebook stores for the figure
+        assert isinstance(spec["data"], list) and all(isinstance(t, dict) for t in spec["data"])
+    # the validated figure is the same data with the same look
+    assert figure.layout.template.layout.font.color == REPORT_TEMPLATE["layout"]["font"]["color"]
+    assert [t.type for t in figure.data] == [t["type"] for t in specs[0]["data"]]
 
 
 def test_graph_figure_is_stable_and_masked(dataset, assessment):

@@ -27,6 +27,7 @@ from kit.bundle.review import (
     sources_table,
     start_bundle_tables,
     subject_timeline_figure,
+    subject_timeline_spec,
     who_looked_up,
     write_bundle_files,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "start_bundle_tables",
     "subject_review",
     "subject_timeline_figure",
+    "subject_timeline_spec",
     "table_html",
     "verify",
     "who_looked_up",

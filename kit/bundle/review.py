@@ -499,15 +499,22 @@ SEVERITY_COLOURS: dict[str, str] = {
 
 
 def subject_timeline_figure(review: Review) -> Any:
-    """Return the lookups of a subject review over time, one row per querier.
+    """Return the subject review's timeline (:func:`subject_timeline_spec`) as a Plotly figure."""
+    import plotly.graph_objects as go
+
+    return go.Figure(subject_timeline_spec(review))
+
+
+def subject_timeline_spec(review: Review) -> dict[str, Any]:
+    """Return the lookups of a subject review over time, one row per querier, as Plotly JSON data.
 
     Markers are coloured by severity; hover text holds the querier, time,
     masked subjects, flags and explanations, all HTML-escaped (Plotly reads
-    a few tags in hover text).
+    a few tags in hover text). Times are Taipei wall-clock time.
     """
     import html
 
-    import plotly.graph_objects as go
+    from kit.views.timeline_figure import figure_spec, trace
 
     lookups = review.assessment.lookups.sort_values(["time", "lookup_id"], kind="stable")
     actual = lookups["actual_user"].astype("string").fillna("")
@@ -532,31 +539,34 @@ def subject_timeline_figure(review: Review) -> Any:
         + "<br>"
         + lookups["explanations"].astype("string").fillna("").map(html.escape)
     )
+    # Plotly's date axes show wall-clock text as written (an offset would be misread).
+    wall = times.dt.strftime("%Y-%m-%d %H:%M:%S")
     severity = lookups["severity"].astype("string").fillna("none")
-    figure = go.Figure()
+    traces = []
     for level, colour in SEVERITY_COLOURS.items():
         chosen = severity == level
         if not chosen.any():
             continue
-        figure.add_trace(
-            go.Scatter(
-                x=times[chosen],
-                y=querier[chosen].map(html.escape),
+        traces.append(
+            trace(
+                "scatter",
+                x=wall[chosen].to_numpy(dtype=object),
+                y=querier[chosen].map(html.escape).to_numpy(dtype=object),
                 mode="markers",
                 name=level,
                 marker={"color": colour, "size": 9},
-                hovertext=hover[chosen],
+                hovertext=hover[chosen].to_numpy(dtype=object),
                 hoverinfo="text",
             )
         )
-    figure.update_layout(
-        height=max(300, 60 + 28 * max(1, querier.nunique())),
-        xaxis={"rangeslider": {"visible": True}, "type": "date"},
-        yaxis={"type": "category"},
-        legend={"title": {"text": "severity"}},
-        margin={"l": 90, "r": 20, "t": 30, "b": 30},
-    )
-    return figure
+    layout = {
+        "height": max(300, 60 + 28 * max(1, querier.nunique())),
+        "xaxis": {"rangeslider": {"visible": True}, "type": "date"},
+        "yaxis": {"type": "category"},
+        "legend": {"title": {"text": "severity"}},
+        "margin": {"l": 90, "r": 20, "t": 30, "b": 30},
+    }
+    return figure_spec(traces, layout)
 
 
 def explorer_for(review: Review, *, enabled: bool = True) -> Any:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from kit.views.export import FilesInProgress, export_tables, start_export_tables, write_in_child
 from kit.views.graph import link_graph
-from kit.views.graph_figure import export_graph, graph_figure, write_graphml, write_i2_csv
+from kit.views.graph_figure import (
+    export_graph,
+    graph_figure,
+    graph_spec,
+    write_graphml,
+    write_i2_csv,
+)
 from kit.views.headers import HEADERS, localise
 from kit.views.method import method_table
 from kit.views.tables import (
@@ -18,7 +24,13 @@ from kit.views.tables import (
     lookup_table,
     subject_summary,
 )
-from kit.views.timeline import duty_heatmap, officer_timeline, timeline_figure
+from kit.views.timeline import (
+    duty_heatmap,
+    heatmap_spec,
+    officer_timeline,
+    timeline_figure,
+    timeline_spec,
+)
 
 __all__ = [
     "HEADERS",
@@ -29,6 +41,8 @@ __all__ = [
     "export_graph",
     "export_tables",
     "graph_figure",
+    "graph_spec",
+    "heatmap_spec",
     "link_graph",
     "localise",
     "lookup_table",
@@ -37,6 +51,7 @@ __all__ = [
     "start_export_tables",
     "subject_summary",
     "timeline_figure",
+    "timeline_spec",
     "write_graphml",
     "write_i2_csv",
     "write_in_child",

@@ -176,8 +176,13 @@ def register_dataset(masker: Masker, dataset: Any) -> None:
     Lookup subjects come first, in order of lookup time then lookup ID, then
     the identifiers found in other kinds, in (kind, file, line) order, then
     the names of :data:`NAME_COLUMNS`. The raw forms are registered too, so
-    they are masked inside free text.
+    they are masked inside free text. A dataset already registered with this
+    masker is not registered again (:meth:`kit.mask.Masker.register_source`).
     """
+    masker.register_source(dataset, lambda m: _register_dataset(m, dataset))
+
+
+def _register_dataset(masker: Masker, dataset: Any) -> None:
     subjects = dataset.subjects
     if not subjects.empty:
         order = dataset.query_log[["lookup_id", "time"]].drop_duplicates("lookup_id")

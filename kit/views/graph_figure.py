@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from kit.export import write_csv
 from kit.mask import Masker
 from kit.schema import Entity
+from kit.views.timeline_figure import figure_spec, trace
 
 __all__ = [
     "EDGE_COLOURS",
@@ -27,6 +28,7 @@ __all__ = [
     "export_graph",
     "graph_figure",
     "graph_layout",
+    "graph_spec",
     "node_label",
     "suspicious_path_edges",
     "write_graphml",
@@ -187,7 +189,14 @@ def _edge_hover(u_label: str, v_label: str, attrs: dict[str, Any], masker: Maske
 def graph_figure(
     graph: nx.MultiDiGraph, *, masker: Masker, highlight_suspicious: bool = True
 ) -> go.Figure:
-    """Build the link-graph figure: typed nodes, typed edges, suspicious paths in red.
+    """Build the link-graph figure (:func:`graph_spec` as a Plotly figure)."""
+    return go.Figure(graph_spec(graph, masker=masker, highlight_suspicious=highlight_suspicious))
+
+
+def graph_spec(
+    graph: nx.MultiDiGraph, *, masker: Masker, highlight_suspicious: bool = True
+) -> dict[str, Any]:
+    """Build the link-graph figure's Plotly JSON data: typed nodes, typed edges, suspicious paths.
 
     Parameters
     ----------
@@ -201,18 +210,18 @@ def graph_figure(
 
     Returns
     -------
-    plotly.graph_objects.Figure
-        One trace per edge type and per node type (legend), positions from
-        :func:`graph_layout` (stable for the same graph). Above
-        :data:`SPRING_LIMIT` nodes the traces are ``Scattergl`` and labels
-        show on hover only.
+    dict
+        Plotly JSON data: one trace per edge type and per node type
+        (legend), positions from :func:`graph_layout` (stable for the same
+        graph). Above :data:`SPRING_LIMIT` nodes the traces are
+        ``scattergl`` and labels show on hover only.
 
     """
     positions = graph_layout(graph)
     labels = {n: node_label(n, graph.nodes[n], masker) for n in sorted(graph.nodes)}
     large = graph.number_of_nodes() > SPRING_LIMIT
-    scatter = go.Scattergl if large else go.Scatter
-    fig = go.Figure()
+    scatter = "scattergl" if large else "scatter"
+    traces: list[dict[str, Any]] = []
     edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
     for kind, colour in EDGE_COLOURS.items():
         chosen = [e for e in edges if e[3].get("type") == kind]
@@ -223,8 +232,9 @@ def graph_figure(
         for u, v, _, _ in chosen:
             xs += [positions[u][0], positions[v][0], None]
             ys += [positions[u][1], positions[v][1], None]
-        fig.add_trace(
-            scatter(
+        traces.append(
+            trace(
+                scatter,
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -236,8 +246,9 @@ def graph_figure(
         )
         mid_x = [(positions[u][0] + positions[v][0]) / 2 for u, v, _, _ in chosen]
         mid_y = [(positions[u][1] + positions[v][1]) / 2 for u, v, _, _ in chosen]
-        fig.add_trace(
-            scatter(
+        traces.append(
+            trace(
+                scatter,
                 x=mid_x,
                 y=mid_y,
                 mode="markers",
@@ -256,8 +267,9 @@ def graph_figure(
             for u, v, _, _ in hot:
                 xs += [positions[u][0], positions[v][0], None]
                 ys += [positions[u][1], positions[v][1], None]
-            fig.add_trace(
-                scatter(
+            traces.append(
+                trace(
+                    scatter,
                     x=xs,
                     y=ys,
                     mode="lines",
@@ -279,8 +291,9 @@ def graph_figure(
                 + (f"<br>watchlist: {extra}" if extra else "")
                 + (f"<br>looked up by {shared} officers" if shared > 1 else "")
             )
-        fig.add_trace(
-            scatter(
+        traces.append(
+            trace(
+                scatter,
                 x=[positions[n][0] for n in nodes],
                 y=[positions[n][1] for n in nodes],
                 mode="markers" if large else "markers+text",
@@ -301,16 +314,16 @@ def graph_figure(
                 name=kind,
             )
         )
-    fig.update_layout(
-        showlegend=True,
-        hovermode="closest",
-        plot_bgcolor="white",
-        height=640,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-    )
-    return fig
+    layout = {
+        "showlegend": True,
+        "hovermode": "closest",
+        "plot_bgcolor": "white",
+        "height": 640,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+    }
+    return figure_spec(traces, layout)
 
 
 def _export_frames(graph: nx.MultiDiGraph, masker: Masker) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -15,7 +15,7 @@ import pandas as pd
 from kit.frames import isin
 from kit.identifiers import alnum_runs, digit_runs
 from kit.schema import Entity
-from kit.views._common import AssessmentLike, as_time, in_period
+from kit.views._common import AssessmentLike, as_time, group_join, in_period
 
 _ENTITY_TYPE: dict[str, str] = {
     Entity.PERSON_ID: "person",
@@ -51,12 +51,13 @@ def _refs(kind: str, frame: pd.DataFrame) -> pd.Series:
     ).astype("string")
 
 
-def _joined(edges: pd.DataFrame, column: str) -> pd.Series:
+def _joined(edges: pd.DataFrame, column: str) -> dict[Any, str]:
     """Return per (source, target) the distinct ``;``-items of a column, in first-seen order."""
     items = edges[["source", "target", column]].dropna()
     items = items.assign(**{column: items[column].astype(str).str.split(";")}).explode(column)
     items = items[items[column].fillna("") != ""].drop_duplicates()
-    return items.groupby(["source", "target"], sort=False)[column].agg(";".join).astype(object)
+    pairs = pd.Series(list(zip(items["source"].tolist(), items["target"].tolist(), strict=True)))
+    return group_join(pairs, items[column], ";").to_dict()
 
 
 def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
@@ -76,10 +77,10 @@ def _add_edges(graph: nx.MultiDiGraph, edges: pd.DataFrame, kind: str) -> None:
         suspicious=("suspicious", "sum"),
     )
     summary = summary.reset_index()
-    pairs = pd.MultiIndex.from_frame(summary[["source", "target"]])
+    pairs = list(zip(summary["source"].tolist(), summary["target"].tolist(), strict=True))
     refs, details = _joined(edges, "ref"), _joined(edges, "detail")
-    summary["rests_on"] = refs.reindex(pairs).fillna("").to_numpy() if len(refs) else ""
-    summary["detail"] = details.reindex(pairs).fillna("").to_numpy() if len(details) else ""
+    summary["rests_on"] = [refs.get(pair, "") for pair in pairs]
+    summary["detail"] = [details.get(pair, "") for pair in pairs]
     columns = [
         summary[c].tolist()
         for c in ("source", "target", "count", "first", "last", "rests_on", "suspicious", "detail")

@@ -27,9 +27,17 @@ from kit.views._common import (
     register_dataset,
     text,
 )
-from kit.views.timeline_figure import duty_heatmap, timeline_figure
+from kit.views.timeline_figure import duty_heatmap, heatmap_spec, timeline_figure, timeline_spec
 
-__all__ = ["LANES", "TIMELINE_COLUMNS", "duty_heatmap", "officer_timeline", "timeline_figure"]
+__all__ = [
+    "LANES",
+    "TIMELINE_COLUMNS",
+    "duty_heatmap",
+    "heatmap_spec",
+    "officer_timeline",
+    "timeline_figure",
+    "timeline_spec",
+]
 
 LANES: tuple[str, ...] = ("shift", "register", "lookup", "worklog", "ticket", "communication")
 """Lanes of the timeline, top to bottom."""

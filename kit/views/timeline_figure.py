@@ -10,17 +10,35 @@ thousands of points. Duty is drawn as background bands built from merged
 intervals (overlapping or touching shifts of the same kind become one band)
 inside a single filled trace per kind, so the figure holds no per-shift
 shapes at all.
+
+Each figure is built as Plotly JSON data first (:func:`timeline_spec`,
+:func:`heatmap_spec`: plain dicts, as a notebook stores a figure); the
+``*_figure`` functions turn that into a ``plotly.graph_objects.Figure``,
+which validates it. A report shows the data directly: building Plotly's
+objects for 10,000 lookups costs a third of a second, most of it loading
+Plotly's classes on first use.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from kit.views._common import SEVERITIES
+from kit.views._template import REPORT_TEMPLATE
 
-__all__ = ["GL_THRESHOLD", "SEVERITY_COLOURS", "duty_heatmap", "timeline_figure"]
+__all__ = [
+    "GL_THRESHOLD",
+    "SEVERITY_COLOURS",
+    "duty_heatmap",
+    "heatmap_spec",
+    "timeline_figure",
+    "timeline_spec",
+]
 
 GL_THRESHOLD = 2000
 """Above this many lookup markers the figure uses ``Scattergl`` instead of ``Scatter``."""
@@ -32,6 +50,9 @@ SEVERITY_COLOURS: dict[str, str] = {
     "high": "#e74c3c",
     "critical": "#8e0000",
 }
+
+_BLUES = [[i / 8, colour] for i, colour in enumerate(plotly.colors.sequential.Blues)]
+"""Plotly's ``Blues`` scale as its figures write it (plotly.js has a ``Blues`` of its own)."""
 
 _LANE_ORDER = ("shift", "register", "lookup", "worklog", "ticket", "communication")
 
@@ -192,8 +213,23 @@ def _closed_ends(timeline: pd.DataFrame) -> pd.Series:
     return timeline["end"].fillna(last)
 
 
+def trace(kind: str, **properties: Any) -> dict[str, Any]:
+    """Return one Plotly trace as JSON data (``kind``: ``scatter``, ``scattergl``, ``heatmap``)."""
+    return {"type": kind, **properties}
+
+
+def figure_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    """Return a figure as Plotly JSON data, with the report template (``kit.views._template``)."""
+    return {"data": traces, "layout": {"template": REPORT_TEMPLATE, **layout}}
+
+
 def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
-    """Build the timeline figure: duty bands, register intervals, lookups and communications.
+    """Build the timeline figure (:func:`timeline_spec` as a Plotly figure)."""
+    return go.Figure(timeline_spec(timeline, lang=lang))
+
+
+def timeline_spec(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> dict[str, Any]:
+    """Build the timeline figure's data: duty bands, register intervals, lookups and communications.
 
     Parameters
     ----------
@@ -204,18 +240,18 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
 
     Returns
     -------
-    plotly.graph_objects.Figure
-        One lane per source (duty at the top, communications at the bottom)
-        on a date axis with a range slider; on-duty and rostered-off shifts
-        as background bands; lookups coloured by severity with masked hover
-        text; ``Scattergl`` when there are more than :data:`GL_THRESHOLD`
-        lookups.
+    dict
+        Plotly JSON data (``data`` and ``layout``): one lane per source
+        (duty at the top, communications at the bottom) on a date axis with
+        a range slider; on-duty and rostered-off shifts as background bands;
+        lookups coloured by severity with masked hover text; ``scattergl``
+        when there are more than :data:`GL_THRESHOLD` lookups.
 
     """
     words = _words(lang)
     lanes = list(_LANE_ORDER)
     ypos = {lane: float(len(lanes) - 1 - i) for i, lane in enumerate(lanes)}
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     top, bottom = len(lanes) - 0.5, -0.5
     timeline = timeline.assign(end=_closed_ends(timeline)) if not timeline.empty else timeline
 
@@ -229,8 +265,9 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
             continue
         bands = merge_intervals(chosen["time"], chosen["end"])
         xs, ys = _rectangles(bands, bottom, top)
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            trace(
+                "scatter",
                 x=xs,
                 y=ys,
                 mode="lines",
@@ -243,8 +280,9 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
             )
         )
         xs, ys, hs = _segments(chosen, ypos["shift"], _hover(chosen, words, ("detail",)))
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            trace(
+                "scatter",
                 x=xs,
                 y=ys,
                 hovertext=hs,
@@ -260,8 +298,9 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
     register = timeline[timeline["lane"] == "register"]
     if not register.empty:
         xs, ys, hs = _segments(register, ypos["register"], _hover(register, words, ("detail",)))
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            trace(
+                "scatter",
                 x=xs,
                 y=ys,
                 hovertext=hs,
@@ -273,15 +312,16 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
         )
 
     lookups = timeline[timeline["lane"] == "lookup"]
-    scatter = go.Scattergl if len(lookups) > GL_THRESHOLD else go.Scatter
+    scatter = "scattergl" if len(lookups) > GL_THRESHOLD else "scatter"
     hover_fields = ("system", "purpose", "subject", "flags", "explanations")
     for severity in SEVERITIES:
         chosen = lookups[lookups["severity"].fillna("none") == severity]
         if chosen.empty:
             continue
         custom, template = _custom(chosen, words, hover_fields)
-        fig.add_trace(
-            scatter(
+        traces.append(
+            trace(
+                scatter,
                 x=_local(chosen["time"]),
                 y=np.full(len(chosen), ypos["lookup"]),
                 mode="markers",
@@ -314,8 +354,9 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
             ("subject", "flags", "detail") if lane == "communication" else ("subject", "detail")
         )
         custom, template = _custom(rows, words, fields)
-        fig.add_trace(
-            scatter(
+        traces.append(
+            trace(
+                scatter,
                 x=_local(rows["time"]),
                 y=np.full(len(rows), ypos[lane]),
                 mode="markers",
@@ -326,24 +367,29 @@ def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure
             )
         )
 
-    fig.update_layout(
-        title={"text": words["timeline"]},
-        hovermode="closest",
-        showlegend=True,
-        legend={"orientation": "h", "y": -0.35},
-        margin={"l": 90, "r": 20, "t": 50, "b": 40},
-        height=520,
-        plot_bgcolor="white",
-    )
-    fig.update_xaxes(type="date", rangeslider={"visible": True}, showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(
-        tickvals=[ypos[lane] for lane in lanes],
-        ticktext=[words[lane] for lane in lanes],
-        range=[bottom, top],
-        fixedrange=True,
-        zeroline=False,
-    )
-    return fig
+    layout = {
+        "title": {"text": words["timeline"]},
+        "hovermode": "closest",
+        "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.35},
+        "margin": {"l": 90, "r": 20, "t": 50, "b": 40},
+        "height": 520,
+        "plot_bgcolor": "white",
+        "xaxis": {
+            "type": "date",
+            "rangeslider": {"visible": True},
+            "showgrid": True,
+            "gridcolor": "#eee",
+        },
+        "yaxis": {
+            "tickvals": [ypos[lane] for lane in lanes],
+            "ticktext": [words[lane] for lane in lanes],
+            "range": [bottom, top],
+            "fixedrange": True,
+            "zeroline": False,
+        },
+    }
+    return figure_spec(traces, layout)
 
 
 def duty_hours(timeline: pd.DataFrame) -> pd.DataFrame:
@@ -362,7 +408,12 @@ def duty_hours(timeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def duty_heatmap(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
-    """Build a heatmap of lookups per hour of day and date, with off-duty cells marked.
+    """Build the duty heatmap (:func:`heatmap_spec` as a Plotly figure)."""
+    return go.Figure(heatmap_spec(timeline, lang=lang))
+
+
+def heatmap_spec(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> dict[str, Any]:
+    """Build the heatmap of lookups per hour of day and date, with off-duty cells marked.
 
     Parameters
     ----------
@@ -373,18 +424,16 @@ def duty_heatmap(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
 
     Returns
     -------
-    plotly.graph_objects.Figure
-        Hours 0–23 by date, cells counting lookups; every cell holding
+    dict
+        Plotly JSON data: hours 0–23 by date, cells counting lookups; every cell holding
         lookups while no on-duty shift covers that hour is marked with an
         ``x`` (the ``OFF_DUTY`` picture at a glance).
 
     """
     words = _words(lang)
     lookups = timeline[timeline["lane"] == "lookup"]
-    fig = go.Figure()
     if lookups.empty:
-        fig.update_layout(title={"text": words["heatmap"]})
-        return fig
+        return figure_spec([], {"title": {"text": words["heatmap"]}})
     local = lookups["time"]
     counts = pd.DataFrame({"date": local.dt.date.to_numpy(), "hour": local.dt.hour.to_numpy()})
     counts = counts.groupby(["date", "hour"]).size().rename("count").reset_index()
@@ -399,21 +448,23 @@ def duty_heatmap(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
     marked = counts.merge(on, on=["date", "hour"], how="left")
     marked = marked[marked["on"].isna()]
     dates_text = [d.isoformat() for d in days]
-    fig.add_trace(
-        go.Heatmap(
+    traces = [
+        trace(
+            "heatmap",
             z=grid.to_numpy(),
             x=dates_text,
             y=list(range(24)),
-            colorscale="Blues",
+            colorscale=_BLUES,
             colorbar={"title": {"text": words["count"]}},
             hovertemplate=f"{words['date']} %{{x}}<br>{words['hour']} %{{y}}"
             f"<br>{words['count']} %{{z}}<extra></extra>",
             name=words["count"],
         )
-    )
+    ]
     if not marked.empty:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            trace(
+                "scatter",
                 x=[d.isoformat() for d in marked["date"]],
                 y=marked["hour"].to_numpy(),
                 mode="markers",
@@ -422,11 +473,11 @@ def duty_heatmap(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
                 hovertemplate=f"{words['off_duty_lookups']}: %{{x}} %{{y}}<extra></extra>",
             )
         )
-    fig.update_layout(
-        title={"text": words["heatmap"]},
-        xaxis={"title": {"text": words["date"]}, "type": "category"},
-        yaxis={"title": {"text": words["hour"]}, "autorange": "reversed", "dtick": 1},
-        plot_bgcolor="white",
-        height=520,
-    )
-    return fig
+    layout = {
+        "title": {"text": words["heatmap"]},
+        "xaxis": {"title": {"text": words["date"]}, "type": "category"},
+        "yaxis": {"title": {"text": words["hour"]}, "autorange": "reversed", "dtick": 1},
+        "plot_bgcolor": "white",
+        "height": 520,
+    }
+    return figure_spec(traces, layout)

@@ -1,0 +1,126 @@
+"""The look of the report figures: Plotly's ``plotly`` template, kept as data.
+
+The figures of a report are built as plain Plotly JSON (see
+:mod:`kit.views.timeline_figure`), which carries no template unless given
+one; this is the part of Plotly 7.1.0's default ``plotly`` template
+that applies to the report's trace types (``scatter``, ``scattergl``,
+``heatmap``) and 2-D axes, so a report figure looks the same as the
+``plotly.graph_objects`` figure built from the same data, whatever template a
+user has made the default. Generated with::
+
+    pio.templates["plotly"].to_plotly_json()  # data: the three types; layout: 2-D keys
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REPORT_TEMPLATE: dict[str, Any] = {
+    "data": {
+        "scatter": [
+            {"fillpattern": {"fillmode": "overlay", "size": 10, "solidity": 0.2}, "type": "scatter"}
+        ],
+        "scattergl": [
+            {"type": "scattergl", "marker": {"colorbar": {"outlinewidth": 0, "ticks": ""}}}
+        ],
+        "heatmap": [
+            {
+                "type": "heatmap",
+                "colorbar": {"outlinewidth": 0, "ticks": ""},
+                "colorscale": [
+                    [0.0, "#0d0887"],
+                    [0.1111111111111111, "#46039f"],
+                    [0.2222222222222222, "#7201a8"],
+                    [0.3333333333333333, "#9c179e"],
+                    [0.4444444444444444, "#bd3786"],
+                    [0.5555555555555556, "#d8576b"],
+                    [0.6666666666666666, "#ed7953"],
+                    [0.7777777777777778, "#fb9f3a"],
+                    [0.8888888888888888, "#fdca26"],
+                    [1.0, "#f0f921"],
+                ],
+            }
+        ],
+    },
+    "layout": {
+        "autotypenumbers": "strict",
+        "colorway": [
+            "#636efa",
+            "#EF553B",
+            "#00cc96",
+            "#ab63fa",
+            "#FFA15A",
+            "#19d3f3",
+            "#FF6692",
+            "#B6E880",
+            "#FF97FF",
+            "#FECB52",
+        ],
+        "font": {"color": "#2a3f5f"},
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "#E5ECF6",
+        "coloraxis": {"colorbar": {"outlinewidth": 0, "ticks": ""}},
+        "colorscale": {
+            "sequential": [
+                [0.0, "#0d0887"],
+                [0.1111111111111111, "#46039f"],
+                [0.2222222222222222, "#7201a8"],
+                [0.3333333333333333, "#9c179e"],
+                [0.4444444444444444, "#bd3786"],
+                [0.5555555555555556, "#d8576b"],
+                [0.6666666666666666, "#ed7953"],
+                [0.7777777777777778, "#fb9f3a"],
+                [0.8888888888888888, "#fdca26"],
+                [1.0, "#f0f921"],
+            ],
+            "sequentialminus": [
+                [0.0, "#0d0887"],
+                [0.1111111111111111, "#46039f"],
+                [0.2222222222222222, "#7201a8"],
+                [0.3333333333333333, "#9c179e"],
+                [0.4444444444444444, "#bd3786"],
+                [0.5555555555555556, "#d8576b"],
+                [0.6666666666666666, "#ed7953"],
+                [0.7777777777777778, "#fb9f3a"],
+                [0.8888888888888888, "#fdca26"],
+                [1.0, "#f0f921"],
+            ],
+            "diverging": [
+                [0, "#8e0152"],
+                [0.1, "#c51b7d"],
+                [0.2, "#de77ae"],
+                [0.3, "#f1b6da"],
+                [0.4, "#fde0ef"],
+                [0.5, "#f7f7f7"],
+                [0.6, "#e6f5d0"],
+                [0.7, "#b8e186"],
+                [0.8, "#7fbc41"],
+                [0.9, "#4d9221"],
+                [1, "#276419"],
+            ],
+        },
+        "xaxis": {
+            "gridcolor": "white",
+            "linecolor": "white",
+            "ticks": "",
+            "title": {"standoff": 15},
+            "zerolinecolor": "white",
+            "automargin": True,
+            "zerolinewidth": 2,
+        },
+        "yaxis": {
+            "gridcolor": "white",
+            "linecolor": "white",
+            "ticks": "",
+            "title": {"standoff": 15},
+            "zerolinecolor": "white",
+            "automargin": True,
+            "zerolinewidth": 2,
+        },
+        "shapedefaults": {"line": {"color": "#2a3f5f"}},
+        "annotationdefaults": {"arrowcolor": "#2a3f5f", "arrowhead": 0, "arrowwidth": 1},
+        "title": {"x": 0.05},
+    },
+}
