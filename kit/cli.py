@@ -370,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``kit`` command; return its exit status."""
+    from kit.startup import skip_slow_format_checks
+
+    skip_slow_format_checks()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "out", None) and args.command == "screen":

@@ -358,3 +358,31 @@ def test_the_report_kernel_does_not_import_nbformat() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_kit_command_skips_only_jsonschemas_iri_checks_and_still_validates_notebooks():
+    import subprocess
+    import sys
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "officer_investigation.ipynb"
+    script = f"""
+import sys
+from kit.startup import SLOW_FORMAT_MODULE, skip_slow_format_checks
+assert skip_slow_format_checks()
+assert not skip_slow_format_checks()  # once is enough
+import jsonschema, nbformat
+checkers = set(jsonschema.FormatChecker.checkers)
+assert "iri" not in checkers and {{"uri", "date-time", "email"}} <= checkers
+assert sys.modules[SLOW_FORMAT_MODULE] is None
+node = nbformat.read({str(notebook)!r}, as_version=4)
+nbformat.validate(node)
+node.cells[0]["cell_type"] = "no such type"
+try:
+    nbformat.validate(node)
+except nbformat.ValidationError:
+    print("still validates")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "still validates"

@@ -12,6 +12,7 @@ notebook (the bundle maker writes it once and exports the same object);
 ``nbformat`` is imported only where a notebook is read or written: importing
 it compiles the grammars of ``jsonschema``'s format checks (about a CPU
 second), and the report kernel, which imports this package, never needs it.
+The ``kit`` command skips the slowest of them (:func:`kit.startup.skip_slow_format_checks`).
 """
 
 from __future__ import annotations
