@@ -33,3 +33,11 @@ def test_unknown_name_is_an_attribute_error():
         assert "does_not_exist" in str(error)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_case_package_names_are_its_lazy_table_and_resolve():
+    import kit.case
+
+    assert set(kit.case.__all__) == set(kit.case._API)
+    for name in kit.case.__all__:
+        assert getattr(kit.case, name) is not None

@@ -15,6 +15,7 @@ from kit.views import (
     export_graph,
     export_tables,
     graph_figure,
+    graph_spec,
     link_graph,
     lookup_table,
     method_table,
@@ -490,21 +491,82 @@ def test_timeline_without_assessment_shows_records_unflagged(dataset):
     assert lookups["flags"].isna().all()
 
 
-def test_large_graph_uses_rings_and_webgl():
-    from kit.views.graph_figure import SPRING_LIMIT, graph_layout
-
+def _star(leaves: int) -> nx.MultiDiGraph:
+    """One officer who looked up ``leaves`` plates (every third lookup suspicious)."""
     graph = nx.MultiDiGraph()
     graph.add_node("officer:TC1", type="officer", value="TC1")
-    for i in range(SPRING_LIMIT + 50):
+    for i in range(leaves):
         node = f"vehicle:ABC{i:04d}"
         graph.add_node(node, type="vehicle", entity="plate", value=f"ABC{i:04d}")
-        graph.add_edge("officer:TC1", node, key="looked_up", type="looked_up", count=1)
+        graph.add_edge(
+            "officer:TC1",
+            node,
+            key="looked_up",
+            type="looked_up",
+            count=2,
+            suspicious=int(i % 3 == 0),
+        )
+    return graph
+
+
+def test_large_graph_layout_uses_rings():
+    from kit.views.graph_figure import SPRING_LIMIT, graph_layout
+
+    graph = _star(SPRING_LIMIT + 50)
     positions = graph_layout(graph)
     assert positions["officer:TC1"] == (0.0, 0.0)
     assert positions == graph_layout(graph)
-    fig = graph_figure(graph, masker=Masker())
-    assert {t.type for t in fig.data} == {"scattergl"}
-    assert "ABC0001" not in fig.to_json()
+
+
+def test_large_graph_figure_groups_identifiers_linked_to_the_officer_only():
+    from kit.views.graph_figure import FIGURE_LIMIT
+
+    graph = _star(FIGURE_LIMIT + 150)
+    # what links further stays a node of its own: a car with its owner and her ex-husband,
+    # a plate another officer looked up too, a watch-listed phone
+    graph.add_node("person:A123456789", type="person", entity="person_id", value="A123456789")
+    graph.add_node("person:B123456780", type="person", entity="person_id", value="B123456780")
+    graph.add_edge("vehicle:ABC0001", "person:A123456789", key="belongs_to", type="belongs_to")
+    graph.add_edge("person:B123456780", "person:A123456789", key="relation_of", type="relation_of")
+    graph.add_node("officer:TC2", type="officer", value="TC2")
+    graph.add_edge("officer:TC2", "vehicle:ABC0002", key="looked_up", type="looked_up", count=1)
+    graph.nodes["vehicle:ABC0002"]["looked_up_by"] = 2
+    graph.add_node("phone:0912345678", type="phone", entity="phone", value="0912345678")
+    graph.nodes["phone:0912345678"]["watchlist"] = "詐欺嫌疑"
+    graph.add_edge("officer:TC1", "phone:0912345678", key="contacted", type="contacted", count=3)
+
+    spec = graph_spec(graph, masker=Masker(), lang="en")
+    text = json.dumps(spec, default=str)
+    nodes = {t["name"]: t for t in spec["data"] if t["mode"].startswith("markers") and "text" in t}
+    assert len(nodes["vehicle"]["x"]) == 2  # the owned car and the shared plate
+    assert len(nodes["person"]["x"]) == 2 and len(nodes["phone"]["x"]) == 1
+    (group,) = nodes["group"]["text"]
+    # 448 of the 450 plates (two link further), 2 lookups each, i % 3 == 0 suspicious
+    assert group == "448 vehicles (linked to TC1 only)"
+    assert "looked_up 896 (150 suspicious)" in nodes["group"]["hovertext"][0]
+    assert {t["type"] for t in spec["data"]} == {"scatter"}  # few enough for text labels
+    assert "ABC0001" not in text and "A123456789" not in text  # still masked
+    assert f"{graph.number_of_nodes():,} nodes" in spec["layout"]["title"]["text"]
+    assert graph_figure(graph, masker=Masker()).layout.title.text  # and valid Plotly
+
+
+def test_figure_graph_keeps_small_graphs_and_crops_by_priority():
+    from kit.views.graph_figure import figure_graph
+
+    small = _star(10)
+    assert figure_graph(small) == (small, 0)
+    graph = _star(20)
+    for i in range(20):  # every plate has an owner: nothing to group
+        owner = f"person:P{i:02d}"
+        graph.add_node(owner, type="person", entity="name", value=f"P{i:02d}")
+        graph.add_edge(f"vehicle:ABC{i:04d}", owner, key="belongs_to", type="belongs_to")
+    shown, dropped = figure_graph(graph, limit=10)
+    assert shown.number_of_nodes() == 10 and dropped == graph.number_of_nodes() - 10
+    assert "officer:TC1" in shown
+    # suspicious lookups (every third plate) and their owners come before the rest
+    assert "vehicle:ABC0000" in shown and "person:P00" in shown
+    assert "vehicle:ABC0001" not in shown
+    assert figure_graph(graph, limit=10)[0].nodes == shown.nodes  # deterministic
 
 
 def test_several_officers_share_a_subject():

@@ -8,6 +8,7 @@ identifier the masker hides.
 from __future__ import annotations
 
 import functools
+import html
 import operator
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ NODE_STYLE: dict[str, tuple[str, str]] = {
     "line_id": ("hexagon", "#16a085"),
     "case": ("square-open", "#7f8c8d"),
     "operation": ("cross", "#c0392b"),
+    "group": ("circle-open", "#7f8c8d"),
 }
-"""Marker symbol and colour of each node type."""
+"""Marker symbol and colour of each node type (``group``: identifiers drawn as one node,
+see :func:`figure_graph`)."""
 
 EDGE_COLOURS: dict[str, str] = {
     "looked_up": "#95a5a6",
@@ -160,10 +163,142 @@ def suspicious_path_edges(
     return [e for e in edges if (e[0], e[1], e[2]) in chosen]
 
 
+FIGURE_LIMIT = 300
+"""The most nodes the figure draws one by one; a larger graph is focused (:func:`figure_graph`)."""
+
+_GROUPED_TYPES = ("person", "vehicle", "account", "phone", "line_id")
+_KEPT_TYPES = ("officer", "case", "operation")
+_GROUP_WORDS: dict[str, dict[str, str]] = {
+    "zh-TW": {
+        "person": "人",
+        "vehicle": "車輛",
+        "account": "帳戶",
+        "phone": "電話",
+        "line_id": "LINE 帳號",
+        "group": "{count:,} 個{kind}（僅與 {officer} 相連）",
+        "group_hover": (
+            "{count:,} 個{kind}僅與 {officer} 相連：{links}"
+            "<br>逐筆見 tables/subjects.csv 與 graph.graphml"
+        ),
+        "note": (
+            "共 {total:,} 個節點：僅與一名員警相連之識別碼合併為一點；"
+            "完整關聯圖見 graph.graphml（{total:,} 個節點、{links:,} 條連結）"
+        ),
+        "dropped": "；另有 {dropped:,} 個節點未繪出",
+    },
+    "en": {
+        "person": "persons",
+        "vehicle": "vehicles",
+        "account": "accounts",
+        "phone": "phones",
+        "line_id": "LINE IDs",
+        "group": "{count:,} {kind} (linked to {officer} only)",
+        "group_hover": (
+            "{count:,} {kind} linked to {officer} only: {links}"
+            "<br>each in tables/subjects.csv and graph.graphml"
+        ),
+        "note": (
+            "{total:,} nodes: identifiers linked to one officer only are drawn as one node; "
+            "the whole graph is in graph.graphml ({total:,} nodes, {links:,} links)"
+        ),
+        "dropped": "; {dropped:,} further nodes not drawn",
+    },
+}
+
+
+def _neighbours(graph: nx.MultiDiGraph, node: str) -> set[str]:
+    return set(graph.successors(node)) | set(graph.predecessors(node))
+
+
+def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.MultiDiGraph, int]:
+    """Return the graph the figure draws, and how many of the graph's nodes it leaves out.
+
+    Up to ``limit`` nodes: the graph itself. Above it (an officer with
+    thousands of lookups would be drawn as a solid disk), the identifiers
+    linked to nothing but one officer (not on a watchlist, looked up by no
+    other officer) become one ``group`` node per officer and node type, with
+    one edge per link type carrying the members' counts and suspicious counts
+    (the edge is red when any is suspicious); everything that links
+    further (an owner, a relation, a case, a contact, another officer) stays.
+    If that is still above ``limit``, the nodes kept first are officers, cases
+    and operations, then the nodes on suspicious paths
+    (:func:`suspicious_path_edges`), watch-listed and shared ones, then by
+    number of neighbours, then by ID; the rest are not drawn and counted. The
+    GraphML and i2 exports always hold the whole graph.
+    """
+    if graph.number_of_nodes() <= limit:
+        return graph, 0
+    groups: dict[tuple[str, str], list[str]] = {}
+    for node in sorted(graph.nodes):
+        attrs = graph.nodes[node]
+        kind = str(attrs.get("type", ""))
+        if kind not in _GROUPED_TYPES or attrs.get("watchlist"):
+            continue
+        if int(attrs.get("looked_up_by", 0) or 0) > 1:
+            continue
+        around = _neighbours(graph, node)
+        if len(around) != 1:
+            continue
+        (officer,) = around
+        if graph.nodes[officer].get("type") != "officer":
+            continue
+        groups.setdefault((officer, kind), []).append(node)
+    grouped = {n for members in groups.values() for n in members}
+    shown = nx.MultiDiGraph(graph.subgraph(n for n in graph.nodes if n not in grouped))
+    for (officer, kind), members in sorted(groups.items()):
+        by_type: dict[str, list[int]] = {}
+        for member in members:
+            for data in _edge_data(graph, officer, member):
+                counts = by_type.setdefault(str(data.get("type", "")), [0, 0])
+                counts[0] += int(data.get("count", 0) or 0)
+                counts[1] += int(data.get("suspicious", 0) or 0)
+        node = f"group:{officer}:{kind}"
+        shown.add_node(
+            node,
+            type="group",
+            value=kind,
+            officer=str(graph.nodes[officer].get("value", officer.split(":", 1)[-1])),
+            members=len(members),
+            links="; ".join(
+                f"{edge_type} {n:,} ({bad:,} suspicious)" if bad else f"{edge_type} {n:,}"
+                for edge_type, (n, bad) in sorted(by_type.items())
+            ),
+        )
+        for edge_type, (n, bad) in sorted(by_type.items()):
+            shown.add_edge(officer, node, key=edge_type, type=edge_type, count=n, suspicious=bad)
+    if shown.number_of_nodes() <= limit:
+        return shown, 0
+    hot = suspicious_path_edges(list(shown.edges(keys=True, data=True)))
+    on_paths = {u for u, _, _, _ in hot} | {v for _, v, _, _ in hot}
+
+    def rank(node: str) -> tuple[int, int, str]:
+        attrs = shown.nodes[node]
+        if attrs.get("type") in _KEPT_TYPES:
+            first = 0
+        elif node in on_paths or attrs.get("watchlist") or attrs.get("type") == "group":
+            first = 1
+        elif int(attrs.get("looked_up_by", 0) or 0) > 1:
+            first = 2
+        else:
+            first = 3
+        return first, -len(_neighbours(shown, node)), node
+
+    kept = sorted(shown.nodes, key=rank)[:limit]
+    return nx.MultiDiGraph(shown.subgraph(kept)), shown.number_of_nodes() - len(kept)
+
+
+def _edge_data(graph: nx.MultiDiGraph, u: str, v: str) -> list[dict[str, Any]]:
+    found = [*(graph.get_edge_data(u, v) or {}).values()]
+    found += [*(graph.get_edge_data(v, u) or {}).values()]
+    return [d for d in found if isinstance(d, dict)]
+
+
 def _node_size(attrs: dict[str, Any]) -> int:
     """Officers large; a subject looked up by several officers grows with their number."""
     if attrs.get("type") == "officer":
         return 14
+    if attrs.get("type") == "group":
+        return 14 + 2 * min(int(np.log2(max(int(attrs.get("members", 1)), 1))), 10)
     shared = int(attrs.get("looked_up_by", 0) or 0)
     return 11 + 3 * min(max(shared - 1, 0), 3)
 
@@ -187,14 +322,24 @@ def _edge_hover(u_label: str, v_label: str, attrs: dict[str, Any], masker: Maske
 
 
 def graph_figure(
-    graph: nx.MultiDiGraph, *, masker: Masker, highlight_suspicious: bool = True
+    graph: nx.MultiDiGraph,
+    *,
+    masker: Masker,
+    highlight_suspicious: bool = True,
+    lang: str = "zh-TW",
 ) -> go.Figure:
     """Build the link-graph figure (:func:`graph_spec` as a Plotly figure)."""
-    return go.Figure(graph_spec(graph, masker=masker, highlight_suspicious=highlight_suspicious))
+    return go.Figure(
+        graph_spec(graph, masker=masker, highlight_suspicious=highlight_suspicious, lang=lang)
+    )
 
 
 def graph_spec(
-    graph: nx.MultiDiGraph, *, masker: Masker, highlight_suspicious: bool = True
+    graph: nx.MultiDiGraph,
+    *,
+    masker: Masker,
+    highlight_suspicious: bool = True,
+    lang: str = "zh-TW",
 ) -> dict[str, Any]:
     """Build the link-graph figure's Plotly JSON data: typed nodes, typed edges, suspicious paths.
 
@@ -207,18 +352,26 @@ def graph_spec(
     highlight_suspicious
         Draw the edges that rest on suspicious lookups or flagged
         communications thick and red on top of the others.
+    lang
+        ``zh-TW`` (default) or ``en``, for the grouped nodes and the note
+        saying what a focused figure leaves out.
 
     Returns
     -------
     dict
         Plotly JSON data: one trace per edge type and per node type
         (legend), positions from :func:`graph_layout` (stable for the same
-        graph). Above :data:`SPRING_LIMIT` nodes the traces are
+        graph). A graph of more than :data:`FIGURE_LIMIT` nodes is drawn
+        focused (:func:`figure_graph`), with a note giving the whole graph's
+        size; above :data:`SPRING_LIMIT` drawn nodes the traces are
         ``scattergl`` and labels show on hover only.
 
     """
+    total, links = graph.number_of_nodes(), graph.number_of_edges()
+    graph, dropped = figure_graph(graph)
+    words = _GROUP_WORDS.get(lang, _GROUP_WORDS["zh-TW"])
     positions = graph_layout(graph)
-    labels = {n: node_label(n, graph.nodes[n], masker) for n in sorted(graph.nodes)}
+    labels = {n: _shown_label(n, graph.nodes[n], masker, words) for n in sorted(graph.nodes)}
     large = graph.number_of_nodes() > SPRING_LIMIT
     scatter = "scattergl" if large else "scatter"
     traces: list[dict[str, Any]] = []
@@ -284,6 +437,9 @@ def graph_spec(
             continue
         hover = []
         for n in nodes:
+            if kind == "group":
+                hover.append(_group_hover(graph.nodes[n], words))
+                continue
             extra = graph.nodes[n].get("watchlist")
             shared = int(graph.nodes[n].get("looked_up_by", 0) or 0)
             hover.append(
@@ -314,7 +470,7 @@ def graph_spec(
                 name=kind,
             )
         )
-    layout = {
+    layout: dict[str, Any] = {
         "showlegend": True,
         "hovermode": "closest",
         "plot_bgcolor": "white",
@@ -323,7 +479,32 @@ def graph_spec(
         "xaxis": {"visible": False},
         "yaxis": {"visible": False},
     }
+    if graph.number_of_nodes() < total:
+        note = words["note"].format(total=total, links=links)
+        if dropped:
+            note += words["dropped"].format(dropped=dropped)
+        layout["title"] = {"text": html.escape(note), "font": {"size": 12}}
+        layout["margin"]["t"] = 50
     return figure_spec(traces, layout)
+
+
+def _shown_label(node: str, attrs: dict[str, Any], masker: Masker, words: dict[str, str]) -> str:
+    if attrs.get("type") != "group":
+        return node_label(node, attrs, masker)
+    kind = str(attrs.get("value", ""))
+    return words["group"].format(
+        count=int(attrs.get("members", 0)), kind=words.get(kind, kind), officer=attrs["officer"]
+    )
+
+
+def _group_hover(attrs: dict[str, Any], words: dict[str, str]) -> str:
+    kind = str(attrs.get("value", ""))
+    return words["group_hover"].format(
+        count=int(attrs.get("members", 0)),
+        kind=words.get(kind, kind),
+        officer=attrs["officer"],
+        links=attrs.get("links", ""),
+    )
 
 
 def _export_frames(graph: nx.MultiDiGraph, masker: Masker) -> tuple[pd.DataFrame, pd.DataFrame]:
