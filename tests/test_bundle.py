@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -386,3 +387,29 @@ except nbformat.ValidationError:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "still validates"
+
+
+def test_a_capped_table_prints_the_flagged_rows_first_in_table_order():
+    from kit.bundle.report import printed_first, table_html
+
+    lookups = pd.DataFrame(
+        {
+            "編號": [str(i) for i in range(10)],
+            "可疑": [False] * 7 + [True, True, False],
+        }
+    )
+    first = printed_first("lookups", lookups)
+    assert first is not None and first.tolist() == [False] * 7 + [True, True, False]
+    page = table_html(lookups, max_rows=3, file_name="tables/lookups.csv", first=first)
+    printed = re.findall(r"<td>(\d+)</td>", page)
+    assert printed == ["0", "7", "8"]  # both suspicious lookups, then the first other
+    assert "7 more rows" not in page and "另有 7 列" in page and "（2 列）" in page
+    # without a cap nothing changes, and the English headers work the same
+    assert re.findall(r"<td>(\d+)</td>", table_html(lookups, max_rows=20, first=first)) == [
+        str(i) for i in range(10)
+    ]
+    evidence = pd.DataFrame({"kind": ["explanation"] * 5 + ["flag"], "code": list("abcdef")})
+    shown = table_html(evidence, max_rows=2, lang="en", first=printed_first("evidence", evidence))
+    assert "<td>f</td>" in shown and "<td>a</td>" in shown and "<td>b</td>" not in shown
+    assert "(1 of them)" in shown
+    assert printed_first("sources", evidence) is None

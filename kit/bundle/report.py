@@ -35,6 +35,14 @@ LANGS: tuple[str, ...] = ("zh-TW", "en")
 REPORT_MAX_ROWS = 2000
 """Rows of one table printed in the report at most; the CSV in ``tables/`` is always complete."""
 
+PRINTED_FIRST: dict[str, str] = {
+    "lookups": "suspicious",
+    "evidence": "kind",
+    "subjects": "suspicious_lookups",
+    "communications": "flags",
+}
+"""The column that marks the rows a capped table prints first (:func:`printed_first`)."""
+
 SECTIONS: dict[str, dict[str, str]] = {
     "scope": {"zh-TW": "調查範圍與授權", "en": "Scope and authority"},
     "sources": {"zh-TW": "資料來源與完整性", "en": "Data sources and integrity"},
@@ -73,6 +81,11 @@ LABELS: dict[str, dict[str, str]] = {
     "none": {"zh-TW": "（未提供）", "en": "(not given)"},
     "open_start": {"zh-TW": "資料起始", "en": "start of the data"},
     "open_end": {"zh-TW": "資料結束", "en": "end of the data"},
+    "rows_first": {
+        "zh-TW": "本表優先列出可疑查詢、旗標或有旗標之通聯（{k} 列），其餘依原順序列至上限。",
+        "en": "This table prints first the rows with a suspicious lookup, a flag or a flagged "
+        "communication ({k} of them), then the others in order up to the limit.",
+    },
     "rows_more": {
         "zh-TW": "另有 {n} 列未列於報告內，完整內容見 {file}（雜湊值列於清單）。",
         "en": "{n} more rows are not printed here; the complete table is {file} "
@@ -176,6 +189,43 @@ def _html_table(frame: pd.DataFrame) -> str:
     )
 
 
+def printed_first(name: str, frame: pd.DataFrame) -> pd.Series | None:
+    """Return which rows of a bundle table a capped report prints first, or ``None``.
+
+    Lookups that are suspicious, evidence rows that are flags (not
+    explanations), subjects with a suspicious lookup, flagged communications:
+    with ``REPORT_MAX_ROWS`` rows printed of 10,000, the flagged rows late in
+    the period must not be the ones left to the CSV. The column is found by
+    its English name or its Chinese header.
+    """
+    from kit.views.headers import HEADERS
+
+    canonical = PRINTED_FIRST.get(name)
+    if canonical is None:
+        return None
+    column = next((c for c in (canonical, HEADERS.get(canonical)) if c in frame.columns), None)
+    if column is None:
+        return None
+    values = frame[column]
+    if canonical == "kind":
+        return (values.astype("string") == "flag").fillna(False).astype(bool)
+    if canonical == "flags":
+        return (values.astype("string").fillna("").str.strip() != "").astype(bool)
+    if canonical == "suspicious_lookups":
+        return (pd.to_numeric(values, errors="coerce").fillna(0) > 0).astype(bool)
+    text = values.astype("string").str.lower()
+    return text.isin(["true", "1"]).fillna(False).astype(bool)
+
+
+def _capped(frame: pd.DataFrame, max_rows: int, first: pd.Series | None) -> pd.DataFrame:
+    """Return at most ``max_rows`` rows: those of ``first`` before the others, in table order."""
+    if first is None:
+        return frame.head(max_rows)
+    marked = first.to_numpy(dtype=bool)
+    order = np.concatenate([np.flatnonzero(marked), np.flatnonzero(~marked)])[:max_rows]
+    return frame.iloc[np.sort(order)]
+
+
 def table_html(
     frame: pd.DataFrame,
     *,
@@ -183,6 +233,7 @@ def table_html(
     max_rows: int | None = None,
     file_name: str | None = None,
     lang: str = "zh-TW",
+    first: pd.Series | None = None,
 ) -> str:
     """Render a table as escaped HTML (every cell and header escaped).
 
@@ -198,9 +249,13 @@ def table_html(
         The bundle file holding the complete table (named in that note).
     lang
         Language of the note.
+    first
+        Rows (a boolean mask) printed before the others when the table is
+        capped (:func:`printed_first`); the table's order is kept.
 
     """
-    shown = frame if max_rows is None or len(frame) <= max_rows else frame.head(max_rows)
+    capped = max_rows is not None and len(frame) > max_rows
+    shown = _capped(frame, max_rows, first) if capped and max_rows is not None else frame
     parts = []
     if caption:
         parts.append(f'<p class="kit-caption"><strong>{html.escape(caption)}</strong></p>')
@@ -212,6 +267,9 @@ def table_html(
         note = LABELS["rows_more"][lang].format(
             n=len(frame) - len(shown), file=file_name or "tables/"
         )
+        if first is not None:
+            k = int(first.to_numpy(dtype=bool).sum())
+            note += ("" if lang == "zh-TW" else " ") + LABELS["rows_first"][lang].format(k=k)
         parts.append(f'<p class="kit-note">{html.escape(note)}</p>')
     return "\n".join(parts)
 
@@ -473,6 +531,7 @@ class Report:
                 max_rows=max_rows,
                 file_name=f"tables/{name}.csv",
                 lang=self.lang,
+                first=printed_first(name, frame) if max_rows is not None else None,
             )
             for name, frame in chosen.items()
         ]
