@@ -11,9 +11,7 @@ imported on first use, so ``kit --help`` does not pay for plotly and DuckDB.
 
 from __future__ import annotations
 
-from importlib import import_module as _import_module
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -193,15 +191,6 @@ if _TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> _Any:
-    """Import a public name from its stage module on first use (PEP 562)."""
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kit' has no attribute {name!r}")
-    value = getattr(_import_module(module), name)
-    globals()[name] = value
-    return value
+from kit._lazy import lazy_names as _lazy_names  # noqa: E402
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names("kit", _API, __all__, globals())

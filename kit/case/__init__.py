@@ -7,9 +7,7 @@ the review panel only if it shows it.
 
 from __future__ import annotations
 
-from importlib import import_module as _import_module
 from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
 
 _API: dict[str, str] = {
     "ANNOTATIONS_FILE": "kit.case.annotations",
@@ -117,15 +115,6 @@ if _TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> _Any:
-    """Import a public name from its module on first use."""
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kit.case' has no attribute {name!r}")
-    value = getattr(_import_module(module), name)
-    globals()[name] = value
-    return value
+from kit._lazy import lazy_names as _lazy_names  # noqa: E402
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_names("kit.case", _API, __all__, globals())

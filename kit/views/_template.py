@@ -15,6 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
+_PLASMA = [
+    [i / 9, colour]
+    for i, colour in enumerate(
+        [
+            "#0d0887",
+            "#46039f",
+            "#7201a8",
+            "#9c179e",
+            "#bd3786",
+            "#d8576b",
+            "#ed7953",
+            "#fb9f3a",
+            "#fdca26",
+            "#f0f921",
+        ]
+    )
+]
+"""Plotly's default sequential colour scale (plasma), used in several places below."""
+
 REPORT_TEMPLATE: dict[str, Any] = {
     "data": {
         "scatter": [
@@ -27,18 +46,7 @@ REPORT_TEMPLATE: dict[str, Any] = {
             {
                 "type": "heatmap",
                 "colorbar": {"outlinewidth": 0, "ticks": ""},
-                "colorscale": [
-                    [0.0, "#0d0887"],
-                    [0.1111111111111111, "#46039f"],
-                    [0.2222222222222222, "#7201a8"],
-                    [0.3333333333333333, "#9c179e"],
-                    [0.4444444444444444, "#bd3786"],
-                    [0.5555555555555556, "#d8576b"],
-                    [0.6666666666666666, "#ed7953"],
-                    [0.7777777777777778, "#fb9f3a"],
-                    [0.8888888888888888, "#fdca26"],
-                    [1.0, "#f0f921"],
-                ],
+                "colorscale": _PLASMA,
             }
         ],
     },
@@ -63,30 +71,8 @@ REPORT_TEMPLATE: dict[str, Any] = {
         "plot_bgcolor": "#E5ECF6",
         "coloraxis": {"colorbar": {"outlinewidth": 0, "ticks": ""}},
         "colorscale": {
-            "sequential": [
-                [0.0, "#0d0887"],
-                [0.1111111111111111, "#46039f"],
-                [0.2222222222222222, "#7201a8"],
-                [0.3333333333333333, "#9c179e"],
-                [0.4444444444444444, "#bd3786"],
-                [0.5555555555555556, "#d8576b"],
-                [0.6666666666666666, "#ed7953"],
-                [0.7777777777777778, "#fb9f3a"],
-                [0.8888888888888888, "#fdca26"],
-                [1.0, "#f0f921"],
-            ],
-            "sequentialminus": [
-                [0.0, "#0d0887"],
-                [0.1111111111111111, "#46039f"],
-                [0.2222222222222222, "#7201a8"],
-                [0.3333333333333333, "#9c179e"],
-                [0.4444444444444444, "#bd3786"],
-                [0.5555555555555556, "#d8576b"],
-                [0.6666666666666666, "#ed7953"],
-                [0.7777777777777778, "#fb9f3a"],
-                [0.8888888888888888, "#fdca26"],
-                [1.0, "#f0f921"],
-            ],
+            "sequential": _PLASMA,
+            "sequentialminus": _PLASMA,
             "diverging": [
                 [0, "#8e0152"],
                 [0.1, "#c51b7d"],
