@@ -34,6 +34,17 @@ _PLASMA = [
 ]
 """Plotly's default sequential colour scale (plasma), used in several places below."""
 
+_AXIS = {
+    "gridcolor": "white",
+    "linecolor": "white",
+    "ticks": "",
+    "title": {"standoff": 15},
+    "zerolinecolor": "white",
+    "automargin": True,
+    "zerolinewidth": 2,
+}
+"""Both axes look the same."""
+
 REPORT_TEMPLATE: dict[str, Any] = {
     "data": {
         "scatter": [
@@ -87,24 +98,8 @@ REPORT_TEMPLATE: dict[str, Any] = {
                 [1, "#276419"],
             ],
         },
-        "xaxis": {
-            "gridcolor": "white",
-            "linecolor": "white",
-            "ticks": "",
-            "title": {"standoff": 15},
-            "zerolinecolor": "white",
-            "automargin": True,
-            "zerolinewidth": 2,
-        },
-        "yaxis": {
-            "gridcolor": "white",
-            "linecolor": "white",
-            "ticks": "",
-            "title": {"standoff": 15},
-            "zerolinecolor": "white",
-            "automargin": True,
-            "zerolinewidth": 2,
-        },
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
         "shapedefaults": {"line": {"color": "#2a3f5f"}},
         "annotationdefaults": {"arrowcolor": "#2a3f5f", "arrowhead": 0, "arrowwidth": 1},
         "title": {"x": 0.05},

@@ -21,6 +21,7 @@ Plotly's classes on first use.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -220,7 +221,7 @@ def trace(kind: str, **properties: Any) -> dict[str, Any]:
 
 def figure_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
     """Return a figure as Plotly JSON data, with the report template (``kit.views._template``)."""
-    return {"data": traces, "layout": {"template": REPORT_TEMPLATE, **layout}}
+    return {"data": traces, "layout": {"template": copy.deepcopy(REPORT_TEMPLATE), **layout}}
 
 
 def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
