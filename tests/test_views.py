@@ -555,6 +555,10 @@ def test_figure_graph_keeps_small_graphs_and_crops_by_priority():
 
     small = _star(10)
     assert figure_graph(small) == (small, 0)
+    # what a subject review names is always drawn, never grouped
+    kept, _ = figure_graph(_star(400), keep={"ABC0005"})
+    assert "vehicle:ABC0005" in kept and "vehicle:ABC0006" not in kept
+    assert kept.nodes["group:officer:TC1:vehicle"]["members"] == 399
     graph = _star(20)
     for i in range(20):  # every plate has an owner: nothing to group
         owner = f"person:P{i:02d}"

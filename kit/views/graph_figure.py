@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import operator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,7 @@ _GROUP_WORDS: dict[str, dict[str, str]] = {
             "完整關聯圖見 graph.graphml（{total:,} 個節點、{links:,} 條連結）"
         ),
         "dropped": "；另有 {dropped:,} 個節點未繪出",
+        "suspicious": "可疑",
     },
     "en": {
         "person": "persons",
@@ -202,6 +204,7 @@ _GROUP_WORDS: dict[str, dict[str, str]] = {
             "the whole graph is in graph.graphml ({total:,} nodes, {links:,} links)"
         ),
         "dropped": "; {dropped:,} further nodes not drawn",
+        "suspicious": "suspicious",
     },
 }
 
@@ -210,7 +213,9 @@ def _neighbours(graph: nx.MultiDiGraph, node: str) -> set[str]:
     return set(graph.successors(node)) | set(graph.predecessors(node))
 
 
-def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.MultiDiGraph, int]:
+def figure_graph(
+    graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT, *, keep: Collection[str] = ()
+) -> tuple[nx.MultiDiGraph, int]:
     """Return the graph the figure draws, and how many of the graph's nodes it leaves out.
 
     Up to ``limit`` nodes: the graph itself. Above it (an officer with
@@ -224,7 +229,9 @@ def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.
     and operations, then the nodes on suspicious paths
     (:func:`suspicious_path_edges`), watch-listed and shared ones, then by
     number of neighbours, then by ID; the rest are not drawn and counted. The
-    GraphML and i2 exports always hold the whole graph.
+    nodes whose value is in ``keep`` (the identifiers a subject review names)
+    are never grouped and always drawn. The GraphML and i2 exports always
+    hold the whole graph.
     """
     if graph.number_of_nodes() <= limit:
         return graph, 0
@@ -232,7 +239,7 @@ def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.
     for node in sorted(graph.nodes):
         attrs = graph.nodes[node]
         kind = str(attrs.get("type", ""))
-        if kind not in _GROUPED_TYPES or attrs.get("watchlist"):
+        if kind not in _GROUPED_TYPES or attrs.get("watchlist") or attrs.get("value") in keep:
             continue
         if int(attrs.get("looked_up_by", 0) or 0) > 1:
             continue
@@ -259,10 +266,7 @@ def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.
             value=kind,
             officer=str(graph.nodes[officer].get("value", officer.split(":", 1)[-1])),
             members=len(members),
-            links="; ".join(
-                f"{edge_type} {n:,} ({bad:,} suspicious)" if bad else f"{edge_type} {n:,}"
-                for edge_type, (n, bad) in sorted(by_type.items())
-            ),
+            links=tuple((edge_type, n, bad) for edge_type, (n, bad) in sorted(by_type.items())),
         )
         for edge_type, (n, bad) in sorted(by_type.items()):
             shown.add_edge(officer, node, key=edge_type, type=edge_type, count=n, suspicious=bad)
@@ -273,7 +277,7 @@ def figure_graph(graph: nx.MultiDiGraph, limit: int = FIGURE_LIMIT) -> tuple[nx.
 
     def rank(node: str) -> tuple[int, int, str]:
         attrs = shown.nodes[node]
-        if attrs.get("type") in _KEPT_TYPES:
+        if attrs.get("type") in _KEPT_TYPES or attrs.get("value") in keep:
             first = 0
         elif node in on_paths or attrs.get("watchlist") or attrs.get("type") == "group":
             first = 1
@@ -368,7 +372,7 @@ def graph_spec(
 
     """
     total, links = graph.number_of_nodes(), graph.number_of_edges()
-    graph, dropped = figure_graph(graph)
+    graph, dropped = figure_graph(graph, keep=masker.revealed)
     words = _GROUP_WORDS.get(lang, _GROUP_WORDS["zh-TW"])
     positions = graph_layout(graph)
     labels = {n: _shown_label(n, graph.nodes[n], masker, words) for n in sorted(graph.nodes)}
@@ -503,7 +507,10 @@ def _group_hover(attrs: dict[str, Any], words: dict[str, str]) -> str:
         count=int(attrs.get("members", 0)),
         kind=words.get(kind, kind),
         officer=attrs["officer"],
-        links=attrs.get("links", ""),
+        links="; ".join(
+            f"{edge_type} {n:,} ({bad:,} {words['suspicious']})" if bad else f"{edge_type} {n:,}"
+            for edge_type, n, bad in attrs.get("links", ())
+        ),
     )
 
 
