@@ -82,13 +82,13 @@ LABELS: dict[str, dict[str, str]] = {
     "open_start": {"zh-TW": "資料起始", "en": "start of the data"},
     "open_end": {"zh-TW": "資料結束", "en": "end of the data"},
     "rows_first": {
-        "zh-TW": "本表優先列出可疑查詢、旗標或有旗標之通聯（{k} 列），其餘依原順序列至上限。",
+        "zh-TW": "本表優先列出可疑查詢、旗標或有旗標之通聯（{k:,} 列），其餘依原順序列至上限。",
         "en": "This table prints first the rows with a suspicious lookup, a flag or a flagged "
-        "communication ({k} of them), then the others in order up to the limit.",
+        "communication ({k:,} of them), then the others in order up to the limit.",
     },
     "rows_more": {
-        "zh-TW": "另有 {n} 列未列於報告內，完整內容見 {file}（雜湊值列於清單）。",
-        "en": "{n} more rows are not printed here; the complete table is {file} "
+        "zh-TW": "另有 {n:,} 列未列於報告內，完整內容見 {file}（雜湊值列於清單）。",
+        "en": "{n:,} more rows are not printed here; the complete table is {file} "
         "(its hash is in the manifest).",
     },
     "empty": {"zh-TW": "（無資料）", "en": "(none)"},
