@@ -380,6 +380,7 @@ def graph_spec(
     scatter = "scattergl" if large else "scatter"
     traces: list[dict[str, Any]] = []
     edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
+    labelled = _labelled(graph, edges)
     for kind, colour in EDGE_COLOURS.items():
         chosen = [e for e in edges if e[3].get("type") == kind]
         if not chosen:
@@ -457,7 +458,7 @@ def graph_spec(
                 x=[positions[n][0] for n in nodes],
                 y=[positions[n][1] for n in nodes],
                 mode="markers" if large else "markers+text",
-                text=[labels[n] for n in nodes],
+                text=[labels[n] if labelled is None or n in labelled else "" for n in nodes],
                 textposition="top center",
                 textfont={"size": 9},
                 marker={
@@ -490,6 +491,34 @@ def graph_spec(
         layout["title"] = {"text": html.escape(note), "font": {"size": 12}}
         layout["margin"]["t"] = 50
     return figure_spec(traces, layout)
+
+
+LABEL_LIMIT = 80
+"""Above this many drawn nodes only the telling ones carry a label (:func:`_labelled`)."""
+
+
+def _labelled(
+    graph: nx.MultiDiGraph, edges: list[tuple[str, str, str, dict[str, Any]]]
+) -> set[str] | None:
+    """Return the nodes whose label is printed beside them, or ``None`` for every node.
+
+    Up to :data:`LABEL_LIMIT` nodes every label is printed. Above it the
+    labels would cover each other: officers, grouped nodes, watch-listed and
+    shared subjects and the nodes on suspicious paths keep theirs; every node
+    still shows its label on hover.
+    """
+    if graph.number_of_nodes() <= LABEL_LIMIT:
+        return None
+    hot = suspicious_path_edges(edges)
+    telling = {u for u, _, _, _ in hot} | {v for _, v, _, _ in hot}
+    for node, attrs in graph.nodes(data=True):
+        if (
+            attrs.get("type") in ("officer", "group")
+            or attrs.get("watchlist")
+            or int(attrs.get("looked_up_by", 0) or 0) > 1
+        ):
+            telling.add(node)
+    return telling
 
 
 def _shown_label(node: str, attrs: dict[str, Any], masker: Masker, words: dict[str, str]) -> str:
