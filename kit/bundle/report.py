@@ -531,7 +531,9 @@ class Report:
                 max_rows=max_rows,
                 file_name=f"tables/{name}.csv",
                 lang=self.lang,
-                first=printed_first(name, frame) if max_rows is not None else None,
+                first=printed_first(name, frame)
+                if max_rows is not None and len(frame) > max_rows
+                else None,
             )
             for name, frame in chosen.items()
         ]

@@ -514,7 +514,7 @@ def subject_timeline_spec(review: Review) -> dict[str, Any]:
     """
     import html
 
-    from kit.views.timeline_figure import figure_spec, trace
+    from kit.views._template import figure_spec, trace
 
     lookups = review.assessment.lookups.sort_values(["time", "lookup_id"], kind="stable")
     actual = lookups["actual_user"].astype("string").fillna("")

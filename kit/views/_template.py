@@ -1,4 +1,7 @@
-"""The look of the report figures: Plotly's ``plotly`` template, kept as data.
+"""Report figures as Plotly JSON data, with Plotly's ``plotly`` template kept as data.
+
+:func:`trace` and :func:`figure_spec` build the figures of every view (timeline,
+heatmap, link graph, subject timeline) as the plain dicts a notebook stores.
 
 The figures of a report are built as plain Plotly JSON (see
 :mod:`kit.views.timeline_figure`), which carries no template unless given
@@ -13,6 +16,7 @@ user has made the default. Generated with::
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 _PLASMA = [
@@ -105,3 +109,13 @@ REPORT_TEMPLATE: dict[str, Any] = {
         "title": {"x": 0.05},
     },
 }
+
+
+def trace(kind: str, **properties: Any) -> dict[str, Any]:
+    """Return one Plotly trace as JSON data (``kind``: ``scatter``, ``scattergl``, ``heatmap``)."""
+    return {"type": kind, **properties}
+
+
+def figure_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    """Return a figure as Plotly JSON data, with its own copy of :data:`REPORT_TEMPLATE`."""
+    return {"data": traces, "layout": {"template": copy.deepcopy(REPORT_TEMPLATE), **layout}}

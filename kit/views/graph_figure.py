@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from kit.export import write_csv
 from kit.mask import Masker
 from kit.schema import Entity
-from kit.views.timeline_figure import figure_spec, trace
+from kit.views._template import figure_spec, trace
 
 __all__ = [
     "EDGE_COLOURS",
@@ -380,7 +380,8 @@ def graph_spec(
     scatter = "scattergl" if large else "scatter"
     traces: list[dict[str, Any]] = []
     edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
-    labelled = _labelled(graph, edges)
+    hot = suspicious_path_edges(edges)
+    labelled = _labelled(graph, hot)
     for kind, colour in EDGE_COLOURS.items():
         chosen = [e for e in edges if e[3].get("type") == kind]
         if not chosen:
@@ -419,7 +420,6 @@ def graph_spec(
             )
         )
     if highlight_suspicious:
-        hot = suspicious_path_edges(edges)
         if hot:
             xs, ys = [], []
             for u, v, _, _ in hot:
@@ -498,18 +498,18 @@ LABEL_LIMIT = 80
 
 
 def _labelled(
-    graph: nx.MultiDiGraph, edges: list[tuple[str, str, str, dict[str, Any]]]
+    graph: nx.MultiDiGraph, hot: list[tuple[str, str, str, dict[str, Any]]]
 ) -> set[str] | None:
     """Return the nodes whose label is printed beside them, or ``None`` for every node.
 
     Up to :data:`LABEL_LIMIT` nodes every label is printed. Above it the
     labels would cover each other: officers, grouped nodes, watch-listed and
-    shared subjects and the nodes on suspicious paths keep theirs; every node
-    still shows its label on hover.
+    shared subjects and the nodes on the suspicious paths ``hot``
+    (:func:`suspicious_path_edges`) keep theirs; every node still shows its
+    label on hover.
     """
     if graph.number_of_nodes() <= LABEL_LIMIT:
         return None
-    hot = suspicious_path_edges(edges)
     telling = {u for u, _, _, _ in hot} | {v for _, v, _, _ in hot}
     for node, attrs in graph.nodes(data=True):
         if (

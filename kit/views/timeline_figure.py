@@ -21,7 +21,6 @@ Plotly's classes on first use.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from kit.views._common import SEVERITIES
-from kit.views._template import REPORT_TEMPLATE
+from kit.views._template import figure_spec, trace
 
 __all__ = [
     "GL_THRESHOLD",
@@ -212,16 +211,6 @@ def _closed_ends(timeline: pd.DataFrame) -> pd.Series:
     """Register intervals without a return time run to the last time of the timeline."""
     last = timeline[["time", "end"]].max().max()
     return timeline["end"].fillna(last)
-
-
-def trace(kind: str, **properties: Any) -> dict[str, Any]:
-    """Return one Plotly trace as JSON data (``kind``: ``scatter``, ``scattergl``, ``heatmap``)."""
-    return {"type": kind, **properties}
-
-
-def figure_spec(traces: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
-    """Return a figure as Plotly JSON data, with the report template (``kit.views._template``)."""
-    return {"data": traces, "layout": {"template": copy.deepcopy(REPORT_TEMPLATE), **layout}}
 
 
 def timeline_figure(timeline: pd.DataFrame, *, lang: str = "zh-TW") -> go.Figure:
