@@ -145,6 +145,40 @@ def mask_identifier(entity: str, value: str) -> str:
     return _mask_middle(value, 1, 1)
 
 
+_CASE_FIXES = {"\u0130": "i", "\u1fd3": "\u0390", "\u1fe3": "\u03b0", "\ufb05": "\ufb06"}
+"""The characters whose case class ``re.IGNORECASE`` joins but upper- then lower-casing
+does not (İ and i; two Greek letters with dialytika and tonos written two ways; the two
+``st`` ligatures). ``tests/test_mask.py`` checks every cased character of the running Python."""
+
+
+def _single(changed: str, char: str) -> str:
+    return changed if len(changed) == 1 else char
+
+
+def case_key(char: str) -> str:
+    """Return one character standing for every character ``re.IGNORECASE`` matches with ``char``.
+
+    Two characters that a case-insensitive regex matches with each other get
+    the same key (the converse need not hold): a text in which no two
+    consecutive keys are those of a value's first two characters cannot
+    contain the value (:meth:`Masker.text`'s prefilter).
+    """
+    char = _CASE_FIXES.get(char, char)
+    upper = _single(char.upper(), char)
+    return _single(upper.lower(), upper)
+
+
+class _CaseKeys(dict[int, str]):
+    """``str.translate`` table of :func:`case_key`, filled as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        key = self[code] = case_key(chr(code))
+        return key
+
+
+_CASE_KEYS = _CaseKeys()
+
+
 def _trie_pattern(words: Iterable[str]) -> str:
     """Return a regex matching any of ``words`` (longest first), built as a trie.
 
@@ -201,6 +235,13 @@ class Masker:
         self._literals: dict[str, tuple[str, str]] = {}
         self._compact: dict[str, tuple[str, str]] = {}
         self._literal_re: re.Pattern[str] | None = None
+        self._literal_starts: dict[str, list[str]] = {}
+        """Registered literals by the case keys of their first two characters."""
+        self._subset_res: dict[frozenset[str], re.Pattern[str]] = {}
+        self._subset_chars = 0
+        """Characters of literals compiled into :attr:`_subset_res` so far."""
+        self._literal_chars = 0
+        """Characters of all registered literals."""
         self._masked_texts: dict[str, str] = {}
         """:meth:`text` results by input text; cleared whenever :meth:`register` adds a value."""
         self._masked_rests: dict[str, str] = {}
@@ -259,7 +300,12 @@ class Masker:
                 folded = unicodedata.normalize("NFKC", str(form)).strip().casefold()
                 if len(folded) >= MIN_LITERAL and folded not in self._literals:
                     self._literals[folded] = (entity, value)
+                    start = folded[:2].translate(_CASE_KEYS)
+                    self._literal_starts.setdefault(start, []).append(folded)
+                    self._literal_chars += len(folded)
                     self._literal_re = None
+                    self._subset_res.clear()
+                    self._subset_chars = 0
                     self._forget_masked_texts()
 
     def register_source(self, source: object, register: Callable[[Masker], None]) -> None:
@@ -371,14 +417,47 @@ class Masker:
             found = self._masked_rests[text] = self._mask_rest_once(text)
         return found
 
+    def _literal_pattern(self, text: str) -> re.Pattern[str] | None:
+        """Return a regex finding the registered literals in ``text``, or None if it has none.
+
+        Compiling one regex of every literal takes a few tenths of a second
+        for thousands of values, and most texts (``身分證號=``) hold none of
+        them. A literal can only match where the case keys of two consecutive
+        characters are those of its first two (:func:`case_key`); the regex
+        is built from those candidates alone and finds exactly what the
+        regex of every literal would find in this text (the longest literal
+        at the leftmost position, case-insensitively). Once the candidate
+        regexes have cost as much as the whole one, the whole one is used.
+        """
+        keys = text.translate(_CASE_KEYS)
+        candidates = {
+            literal
+            for i in range(len(keys) - 1)
+            for literal in self._literal_starts.get(keys[i : i + 2], ())
+        }
+        if not candidates:
+            return None
+        if self._literal_re is None:
+            found = frozenset(candidates)
+            pattern = self._subset_res.get(found)
+            if pattern is not None:
+                return pattern
+            self._subset_chars += sum(len(c) for c in found)
+            if self._subset_chars <= self._literal_chars:
+                pattern = self._subset_res[found] = re.compile(_trie_pattern(found), re.IGNORECASE)
+                return pattern
+            self._literal_re = re.compile(_trie_pattern(self._literals), re.IGNORECASE)
+        return self._literal_re
+
     def _mask_rest_once(self, text: str) -> str:
         if not self._literals:
             return _DIGIT_RUN.sub(self._mask_digit_run, text)
-        if self._literal_re is None:
-            self._literal_re = re.compile(_trie_pattern(self._literals), re.IGNORECASE)
+        pattern = self._literal_pattern(text)
+        if pattern is None:
+            return self._mask_runs(text)
         pieces: list[str] = []
         pos = 0
-        for match in self._literal_re.finditer(text):
+        for match in pattern.finditer(text):
             pieces.append(self._mask_runs(text[pos : match.start()]))
             folded = match.group(0).casefold()
             entity, value = self._literals.get(folded, (Entity.NAME.value, folded))

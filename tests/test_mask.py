@@ -1,7 +1,11 @@
+import re
+
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kit.mask import Masker, mask_identifier
+from kit.mask import Masker, _trie_pattern, case_key, mask_identifier
 
 CASES = {
     "person_id": ("person_id", "A123456789", "A12****789 〔P01〕"),
@@ -170,3 +174,68 @@ def test_a_source_is_registered_once_per_masker():
     assert calls == ["A123456789", "A123456789"]
     # registering again changed nothing: the first value keeps the first pseudonym
     assert masker.show("person_id", "A123456789").endswith("〔P01〕")
+
+
+def test_case_key_joins_every_pair_ignorecase_matches():
+    # Every cased character of the running Python against every other: whatever a
+    # case-insensitive regex matches with a character must share its case key, or
+    # the masker's prefilter could skip a text that holds a registered value.
+    cased = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c < 0xE000 and (chr(c).lower() != chr(c) or chr(c).upper() != chr(c))
+    ]
+    everything = "".join(cased)
+    split = [
+        (c, m.group(0))
+        for c in cased
+        for m in re.finditer(re.escape(c), everything, re.IGNORECASE)
+        if case_key(m.group(0)) != case_key(c)
+    ]
+    assert split == []
+    assert all(len(case_key(c)) == 1 for c in cased)
+    assert case_key("王") == "王" and case_key("A") == case_key("a")
+
+
+def _whole_regex_text(masker: Masker, text: str) -> str:
+    """What Masker.text gave when one regex of every registered literal was compiled."""
+    masker._literal_re = re.compile(_trie_pattern(masker._literals), re.IGNORECASE)
+    masker._forget_masked_texts()
+    return masker.text(text)
+
+
+LITERALS = ["陳大文", "王小明", "fraud_boss88", "ΣΟΦΙΑ", "straße", "İstanbul", "kısa", "ab", "abc"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [*LITERALS, "ABC", "Fraud_BOSS88", "σοφια", "STRASSE", "istanbul", "KISA"]
+            ),
+            st.text(alphabet="abcıİσςΣ王小明陳大文 =-_0123456789", max_size=6),
+        ),
+        max_size=6,
+    )
+)
+def test_literal_prefilter_finds_what_the_whole_regex_finds(pieces):
+    text = "".join(pieces)
+    masker = Masker()
+    masker.register(["name"] * len(LITERALS), LITERALS)
+    fast = masker.text(text)
+    assert fast == _whole_regex_text(masker, text)
+
+
+def test_literal_regexes_cost_at_most_the_whole_one():
+    # Texts that each hold other literals: once the small regexes have cost as many
+    # characters as all literals, the masker compiles the whole regex and uses it.
+    names = [f"{a}{b}{c}" for a in "王陳林" for b in "小大" for c in "明文華"]
+    masker = Masker()
+    masker.register(["name"] * len(names), names)
+    pairs = [(n, m) for n in names for m in names if n[:2] < m[:2]]
+    texts = [f"{n} 與 {m} 見面" for n, m in pairs]
+    masked = [masker.text(t) for t in texts]
+    assert masker._literal_re is not None
+    assert all(n not in t and m not in t for (n, m), t in zip(pairs, masked, strict=True))
+    assert masked == [_whole_regex_text(masker, t) for t in texts]
