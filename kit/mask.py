@@ -25,7 +25,9 @@ case-insensitive), which catches what has no recognisable shape in free text,
 such as a person's name or a LINE ID written without a key; every registered
 plate, ID, phone or account written in another form (``abc 1234``,
 ``0912-345 678``: compared without separators); and every remaining run of
-six or more digits (an unkeyed account or landline).
+six or more digits (an unkeyed account or landline; in the kit's own
+sentences, such as the reasons of the evidence, a date written
+``YYYY-MM-DD`` is left as it is).
 
 With ``reveal=True`` values are shown in full (the court may see them); the
 identifiers a request itself names (``kit subject --id``) are always shown in
@@ -59,6 +61,11 @@ PSEUDONYM_LETTER: dict[str, str] = {
 _PLATE_GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 _DIGIT_RUN = re.compile(r"\d(?:[\d\- ]*\d)?")
 """A run of digits, possibly with spaces or dashes inside (an account, a landline)."""
+_DATE_OR_DIGIT_RUN = re.compile(
+    r"(?P<date>(?<![\d-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\d-]))"
+    r"|\d(?:[\d\- ]*\d)?"
+)
+"""The same, or a date written ``YYYY-MM-DD`` (left as it is): in the kit's own sentences."""
 _NON_DIGIT = re.compile(r"\D")
 LEFTOVER_DIGITS = 6
 """Digit runs of at least this many digits that no identifier rule claimed are masked
@@ -242,9 +249,10 @@ class Masker:
         """Characters of literals compiled into :attr:`_subset_res` so far."""
         self._literal_chars = 0
         """Characters of all registered literals."""
-        self._masked_texts: dict[str, str] = {}
-        """:meth:`text` results by input text; cleared whenever :meth:`register` adds a value."""
-        self._masked_rests: dict[str, str] = {}
+        self._masked_texts: dict[tuple[bool, str], str] = {}
+        """:meth:`text` results by (dates kept, input text); cleared whenever :meth:`register`
+        adds a value."""
+        self._masked_rests: dict[tuple[bool, str], str] = {}
         """The same for the text between identifiers (``身分證號=`` recurs in every condition)."""
         self._sources: list[object] = []
         """Objects whose values :meth:`register_source` has registered (kept alive here)."""
@@ -372,7 +380,7 @@ class Masker:
         merged = pairs.merge(distinct, on=["entity", "value"], how="left")
         return pd.Series(merged["shown"].to_numpy(), index=values.index, dtype="string")
 
-    def text(self, text: object) -> str | None:
+    def text(self, text: object, *, keep_dates: bool = False) -> str | None:
         """Mask every identifier found inside free text (conditions, messages).
 
         The text is NFKC-normalised first (identifier positions are found in
@@ -380,41 +388,49 @@ class Masker:
         Each distinct text is masked once: once masked, every value in it has
         its pseudonym, so the result stays the same until :meth:`register`
         adds a value to look for.
+
+        ``keep_dates=True`` is for the kit's own sentences (the reasons of the
+        evidence), whose ``YYYY-MM-DD`` dates are the times of the records
+        they cite: those are not masked as eight-digit accounts. In texts from
+        the data every run of six or more digits is masked, dates included
+        (a birth date is personal data).
         """
         if text is None or (not isinstance(text, str) and pd.isna(text)):  # type: ignore[call-overload]
             return None
         if self.reveal:
             return unicodedata.normalize("NFKC", str(text))
-        key = str(text)
+        key = (keep_dates, str(text))
         found = self._masked_texts.get(key)
         if found is None:
-            found = self._mask_text(unicodedata.normalize("NFKC", key))
+            digits = _DATE_OR_DIGIT_RUN if keep_dates else _DIGIT_RUN
+            found = self._mask_text(unicodedata.normalize("NFKC", key[1]), digits)
             self._masked_texts[key] = found
         return found
 
-    def _mask_text(self, normal: str) -> str:
+    def _mask_text(self, normal: str, digits: re.Pattern[str]) -> str:
         """Mask an NFKC-normalised text (the four passes of :meth:`text`)."""
         pieces: list[str] = []
         pos = 0
         for item in sorted(extract(normal), key=lambda f: f.start):
             if item.start < pos:
                 continue
-            pieces.append(self._mask_rest(normal[pos : item.start]))
+            pieces.append(self._mask_rest(normal[pos : item.start], digits))
             if item.value in self.revealed:
                 pieces.append(normal[item.start : item.end])
             else:
                 pieces.append(self.show(item.entity, item.value))
             pos = item.end
-        pieces.append(self._mask_rest(normal[pos:]))
+        pieces.append(self._mask_rest(normal[pos:], digits))
         return "".join(pieces)
 
-    def _mask_rest(self, text: str) -> str:
+    def _mask_rest(self, text: str, digits: re.Pattern[str]) -> str:
         """Mask registered values, then long digit runs, in text no identifier rule claimed."""
         if not text:
             return text
-        found = self._masked_rests.get(text)
+        key = (digits is _DATE_OR_DIGIT_RUN, text)
+        found = self._masked_rests.get(key)
         if found is None:
-            found = self._masked_rests[text] = self._mask_rest_once(text)
+            found = self._masked_rests[key] = self._mask_rest_once(text, digits)
         return found
 
     def _literal_pattern(self, text: str) -> re.Pattern[str] | None:
@@ -449,16 +465,16 @@ class Masker:
             self._literal_re = re.compile(_trie_pattern(self._literals), re.IGNORECASE)
         return self._literal_re
 
-    def _mask_rest_once(self, text: str) -> str:
+    def _mask_rest_once(self, text: str, digits: re.Pattern[str]) -> str:
         if not self._literals:
-            return _DIGIT_RUN.sub(self._mask_digit_run, text)
+            return digits.sub(self._mask_digit_run, text)
         pattern = self._literal_pattern(text)
         if pattern is None:
-            return self._mask_runs(text)
+            return self._mask_runs(text, digits)
         pieces: list[str] = []
         pos = 0
         for match in pattern.finditer(text):
-            pieces.append(self._mask_runs(text[pos : match.start()]))
+            pieces.append(self._mask_runs(text[pos : match.start()], digits))
             folded = match.group(0).casefold()
             entity, value = self._literals.get(folded, (Entity.NAME.value, folded))
             if folded in self._revealed_folded or value in self.revealed:
@@ -466,10 +482,10 @@ class Masker:
             else:
                 pieces.append(self.show(entity, value))
             pos = match.end()
-        pieces.append(self._mask_runs(text[pos:]))
+        pieces.append(self._mask_runs(text[pos:], digits))
         return "".join(pieces)
 
-    def _mask_runs(self, text: str) -> str:
+    def _mask_runs(self, text: str, digits: re.Pattern[str]) -> str:
         """Mask registered plates, IDs, phones and accounts written in any form, then digit runs.
 
         A run of letters and digits joined by spaces or dashes (``abc 1234``,
@@ -477,7 +493,7 @@ class Masker:
         to the registered canonical values, longest stretch of groups first.
         """
         if not self._compact:
-            return _DIGIT_RUN.sub(self._mask_digit_run, text)
+            return digits.sub(self._mask_digit_run, text)
         pieces: list[str] = []
         pos = 0
         for run in _RUN.finditer(text):
@@ -491,25 +507,27 @@ class Masker:
                         continue
                     start = run.start() + groups[i].start()
                     end = run.start() + groups[j - 1].end()
-                    pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos:start]))
+                    pieces.append(digits.sub(self._mask_digit_run, text[pos:start]))
                     pieces.append(self.show(*found))
                     pos = end
                     i = j
                     break
                 else:
                     i += 1
-        pieces.append(_DIGIT_RUN.sub(self._mask_digit_run, text[pos:]))
+        pieces.append(digits.sub(self._mask_digit_run, text[pos:]))
         return "".join(pieces)
 
     def _mask_digit_run(self, match: re.Match[str]) -> str:
         run = match.group(0)
+        if match.lastgroup == "date":
+            return run
         digits = _NON_DIGIT.sub("", run)
         if len(digits) < LEFTOVER_DIGITS or digits in self.revealed:
             return run
         return self.show(Entity.ACCOUNT, digits)
 
-    def text_series(self, texts: pd.Series) -> pd.Series:
+    def text_series(self, texts: pd.Series, *, keep_dates: bool = False) -> pd.Series:
         """Vectorised :meth:`text` over distinct values; missing values stay missing."""
         distinct = texts.dropna().unique()
-        mapping = {t: self.text(t) for t in distinct}
+        mapping = {t: self.text(t, keep_dates=keep_dates) for t in distinct}
         return texts.map(mapping).astype("string")

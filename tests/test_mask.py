@@ -239,3 +239,42 @@ def test_literal_regexes_cost_at_most_the_whole_one():
     assert masker._literal_re is not None
     assert all(n not in t and m not in t for (n, m), t in zip(pairs, masked, strict=True))
     assert masked == [_whole_regex_text(masker, t) for t in texts]
+
+
+DATES_KEPT = {
+    "reason": "no on-duty roster entry of TC10001 covers 06:33 on 2023-01-01",
+    "date_and_time": "首則 2023-01-01 07:07:56 收",
+    "end_of_month": "到 2024-02-29 為止",
+}
+
+
+@pytest.mark.parametrize("text", DATES_KEPT.values(), ids=list(DATES_KEPT))
+def test_dates_in_the_kits_own_sentences_are_not_masked_as_accounts(text):
+    masker = Masker()
+    assert masker.text(text, keep_dates=True) == text
+    assert masker._pseudonyms == {}  # no account pseudonym spent on a date
+    assert masker.text_series(pd.Series([text]), keep_dates=True).iloc[0] == text
+
+
+def test_dates_in_the_data_stay_masked():
+    # a birth date in a lookup's conditions is personal data: over-masking is the safe side
+    masker = Masker()
+    text = "姓名=王小明;出生日期=1991-01-01"
+    assert "1991-01-01" not in masker.text(text)
+    assert "1991-01-01" in masker.text(text, keep_dates=True)
+
+
+NOT_DATES = {
+    "month_13": "2023-13-01",
+    "day_32": "2023-01-32",
+    "longer_before": "12023-01-01",
+    "longer_after": "2023-01-0112",
+    "account_4_4_4": "8221-2345-6789",
+}
+
+
+@pytest.mark.parametrize("text", NOT_DATES.values(), ids=list(NOT_DATES))
+def test_digit_runs_shaped_like_no_date_are_still_masked(text):
+    masked = Masker().text(text)
+    assert "〔A01〕" in masked
+    assert text not in masked

@@ -210,3 +210,15 @@ def test_revealed_bundle_shows_what_the_masked_one_hides(messy):
     assert any(a in text_shown for a in accounts)
     assert not any(a in text_hidden for a in accounts)
     assert pd.Series(hidden["subject"].dropna()).str.contains("〔A").any()
+
+
+def test_evidence_reasons_keep_their_dates(clean):
+    # the reasons are the kit's own sentences: "... covers 06:33 on 2023-01-01" must keep its
+    # date, not show it as a masked eight-digit account
+    _, _, dataset, assessment = clean
+    table = evidence_table(assessment, masker=Masker(), lang="en")
+    dated = assessment.evidence["reason"].astype("string").str.contains(r"\d{4}-\d\d-\d\d")
+    assert dated.any()
+    dates = assessment.evidence.loc[dated, "reason"].str.extract(r"(\d{4}-\d\d-\d\d)")[0]
+    shown = table.loc[dated.to_numpy(), "reason"].astype("string")
+    assert all(d in s for d, s in zip(dates, shown, strict=True))

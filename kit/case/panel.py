@@ -249,7 +249,7 @@ class ReviewPanel(widgets.VBox):
             {
                 "code": mine["code"].astype("string"),
                 "kind": mine["kind"].astype("string"),
-                "reason": self.masker.text_series(mine["reason"].astype("string")),
+                "reason": self.masker.text_series(mine["reason"].astype("string"), keep_dates=True),
                 "rests on": mine["rests_on"].astype("string"),
             }
         )

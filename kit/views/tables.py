@@ -235,7 +235,7 @@ def _sent(assessment: AssessmentLike, lookups: pd.DataFrame, masker: Masker) -> 
         rows["code"].astype("string")
         + ": "
         + rows["rests_on"].astype("string").fillna("")
-        + (" (" + masker.text_series(rows["reason"]) + ")").fillna("")
+        + (" (" + masker.text_series(rows["reason"], keep_dates=True) + ")").fillna("")
     )
     joined = group_join(rows["lookup_id"], line, " | ")
     return lookups["lookup_id"].map(joined).astype("string")
@@ -486,7 +486,7 @@ def evidence_table(
             "code": text(evidence["code"]),
             "kind": text(evidence["kind"]),
             "rests_on": text(evidence["rests_on"]),
-            "reason": masker.text_series(evidence["reason"]),
+            "reason": masker.text_series(evidence["reason"], keep_dates=True),
         }
     )
     return localise(table.reset_index(drop=True), lang)
