@@ -77,12 +77,14 @@ def test_table_html_shows_missing_values_empty_and_numbers_as_pandas_does() -> N
         "2023-01-01 08:00:00+08:00",
     ]
     assert [c.split("</td>")[0] for c in rows[1].split("<td>")[1:]] == ["", "", "", "False", ""]
-    # where nothing is missing, the layout is pandas' own, byte for byte
+    # where nothing is missing, the markup is pandas' own without its indentation
     whole = frame.dropna()
     pandas_html = whole.astype("object").to_html(
         index=False, escape=True, na_rep="", border=0, classes="kit-table", notebook=False
     )
-    assert table_html(whole) == pandas_html.replace("  x&amp;y ", "x&amp;y")
+    unindented = re.sub(r">\s+<", "><", pandas_html.replace("  x&amp;y ", "x&amp;y"))
+    assert re.sub(r">\s+<", "><", table_html(whole)) == unindented
+    assert "  <" not in table_html(whole)
 
 
 def test_table_html_caps_rows_and_says_where_the_rest_is() -> None:
@@ -413,3 +415,37 @@ def test_a_capped_table_prints_the_flagged_rows_first_in_table_order():
     assert "<td>f</td>" in shown and "<td>a</td>" in shown and "<td>b</td>" not in shown
     assert "(1 of them)" in shown
     assert printed_first("sources", evidence) is None
+
+
+def test_report_kernels_freeze_what_is_loaded_and_interactive_sessions_do_not(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import nbformat
+
+    from kit.bundle.run import run_notebook
+
+    probe = (
+        "import gc, os\n"
+        "import kit.bundle as kb\n"
+        "before = gc.get_freeze_count()\n"
+        "kb.Report(kind='investigation')\n"
+        "print(os.environ.get('KIT_REPORT_KERNEL'), before == 0, gc.get_freeze_count() > 0, "
+        "gc.get_threshold()[0])\n"
+    )
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(probe)]
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(notebook, tmp_path / "in.ipynb")
+    run_notebook(tmp_path / "in.ipynb", tmp_path / "out.ipynb", {}, cwd=tmp_path)
+    printed = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs[0]["text"]
+    assert printed.split() == ["1", "True", "True", "10000"]
+    assert "KIT_REPORT_KERNEL" not in os.environ  # only the kernel had it
+
+    env = {k: v for k, v in os.environ.items() if k != "KIT_REPORT_KERNEL"}
+    code = probe.replace("print(", "print(kb.Report is not None, ")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.split() == ["True", "None", "True", "False", "700"]

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from kit.bundle.manifest import kit_version
 from kit.bundle.report import LABELS as COVER_LABELS
 from kit.bundle.report import FigureOutput, Html, check_lang, cover_html, figure_output, table_html
+from kit.startup import settle_report_kernel
 
 __all__ = ["AUDIT_SECTIONS", "AuditReport", "hours_figure", "volume_figure"]
 
@@ -88,6 +89,7 @@ class AuditReport:
     """
 
     def __init__(self, *, kind: str = "audit", lang: str = "zh-TW", reveal: bool = False) -> None:
+        settle_report_kernel()
         self.kind = kind if kind in TITLES else "audit"
         self.lang = check_lang(lang)
         self.reveal = reveal

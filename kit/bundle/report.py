@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from kit.bundle.manifest import HASH_SLOT, kit_version
 from kit.errors import ConfigError
 from kit.frames import escape_markup
+from kit.startup import settle_report_kernel
 
 LANGS: tuple[str, ...] = ("zh-TW", "en")
 
@@ -176,16 +177,20 @@ def cell_texts(series: pd.Series) -> list[str]:
 
 
 def _html_table(frame: pd.DataFrame) -> str:
-    """Return a frame as the report's ``<table>`` (the layout pandas' ``to_html`` gives)."""
-    head = "".join(f"      <th>{html.escape(str(c), quote=False)}</th>\n" for c in frame.columns)
+    """Return a frame as the report's ``<table>``: pandas' ``to_html`` markup, one line per row.
+
+    (pandas indents every cell on its own line: a quarter of a 10,000-lookup
+    report's table markup was that indentation.)
+    """
+    head = "".join(f"<th>{html.escape(str(c), quote=False)}</th>" for c in frame.columns)
     columns = [cell_texts(frame[c]) for c in frame.columns] if len(frame.columns) else []
     rows = [
-        "    <tr>\n" + "".join(f"      <td>{v}</td>\n" for v in row) + "    </tr>\n"
+        "<tr>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>\n"
         for row in zip(*columns, strict=True)
     ]
     return (
-        '<table class="dataframe kit-table">\n  <thead>\n    <tr style="text-align: right;">\n'
-        f"{head}    </tr>\n  </thead>\n  <tbody>\n{''.join(rows)}  </tbody>\n</table>"
+        '<table class="dataframe kit-table">\n<thead>\n<tr style="text-align: right;">'
+        f"{head}</tr>\n</thead>\n<tbody>\n{''.join(rows)}</tbody>\n</table>"
     )
 
 
@@ -442,6 +447,7 @@ class Report:
     ) -> None:
         if kind not in TITLES:
             raise ConfigError(f"report kind {kind!r} is unknown: use one of {', '.join(TITLES)}")
+        settle_report_kernel()
         self.kind = kind
         self.lang = check_lang(lang)
         self.case_ref = case_ref

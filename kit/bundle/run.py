@@ -18,11 +18,13 @@ The ``kit`` command skips the slowest of them (:func:`kit.startup.skip_slow_form
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from kit.errors import BundleError
+from kit.startup import REPORT_KERNEL
 
 KERNEL_NAME = "kit"
 """The Jupyter kernel the report notebooks run in (installed by ``make venv``)."""
@@ -106,6 +108,20 @@ def _is_kernel_start_failure(error: BaseException) -> bool:
     ) or type(error).__name__ in {"DeadKernelError", "NoSuchKernel"}
 
 
+@contextmanager
+def _report_kernel_environment() -> Iterator[None]:
+    """Start the kernel with :data:`kit.startup.REPORT_KERNEL` set (it inherits the environment)."""
+    before = os.environ.get(REPORT_KERNEL)
+    os.environ[REPORT_KERNEL] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(REPORT_KERNEL, None)
+        else:
+            os.environ[REPORT_KERNEL] = before
+
+
 def _execute(
     notebook: Path,
     parameters: Mapping[str, object],
@@ -138,7 +154,7 @@ def _execute(
     # user's runtime folder, not over TCP.
     config = Config()
     config.KernelManager.transport = "ipc"
-    with local_file_io_cwd():
+    with local_file_io_cwd(), _report_kernel_environment():
         node = load_notebook_node(str(notebook))
         if parameters:
             node = parameterize_notebook(node, dict(parameters), kernel_name=kernel_name)

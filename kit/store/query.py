@@ -361,9 +361,16 @@ def load_dataset(
         frame = _small_table(store, name)
         if frame is not None:
             frames[name] = frame
+    from kit.load.complete import empty_frame, empty_ledger
+
+    # the empty frames of absent kinds, each typed as the loaders would have made it
+    # (built from one template per kind and process: only the kinds that are absent)
+    for name in KINDS:
+        if name not in frames:
+            frames[name] = empty_frame(name)
+    if "ledger" not in frames:
+        frames["ledger"] = empty_ledger()
+    if "identifiers" not in frames:
+        frames["identifiers"] = Dataset.from_frames().identifiers
     names = [*KINDS, "subjects", "identifiers", "ledger"]
-    if any(name not in frames for name in names):
-        # building every empty frame costs a few tenths of a second: only when needed
-        empty = Dataset.from_frames()
-        frames = {name: frames.get(name, getattr(empty, name)) for name in names}
     return Dataset(**{name: frames[name] for name in names}, report=store_report(store))
