@@ -241,6 +241,8 @@ class Masker:
         self._counts: dict[str, int] = {}
         self._literals: dict[str, tuple[str, str]] = {}
         self._compact: dict[str, tuple[str, str]] = {}
+        self._compact_lengths: set[int] = set()
+        """Lengths of the keys of :attr:`_compact` (a stretch of another length cannot match)."""
         self._literal_re: re.Pattern[str] | None = None
         self._literal_starts: dict[str, list[str]] = {}
         """Registered literals by the case keys of their first two characters."""
@@ -301,6 +303,7 @@ class Masker:
                 and value.upper() not in self._compact
             ):
                 self._compact[value.upper()] = (entity, value)
+                self._compact_lengths.add(len(value))
                 self._forget_masked_texts()
             for form in (value, raw):
                 if form is None or pd.isna(form):
@@ -496,11 +499,17 @@ class Masker:
             return digits.sub(self._mask_digit_run, text)
         pieces: list[str] = []
         pos = 0
+        lengths = self._compact_lengths
         for run in _RUN.finditer(text):
             groups = list(_GROUP.finditer(run.group()))
+            ends = [0]
+            for group in groups:
+                ends.append(ends[-1] + group.end() - group.start())
             i = 0
             while i < len(groups):
                 for j in range(min(len(groups), i + MAX_GROUPS), i, -1):
+                    if ends[j] - ends[i] not in lengths:
+                        continue
                     key = "".join(g.group() for g in groups[i:j]).upper()
                     found = self._compact.get(key)
                     if found is None or found[1] in self.revealed:

@@ -150,6 +150,56 @@ def test_figures_inline_plotlyjs_once_with_stable_ids() -> None:
     assert metadata[FIGURE_METADATA] == {"div_id": "kit-figure-2", "plotlyjs": False}
 
 
+def _newplot_arguments(page: str) -> list[object]:
+    found = re.search(
+        r"Plotly\.newPlot\(\s*(\"[^\"]+\"),\s*(.*),\s*(\{.*\}),\s*(\{.*?\})\s*\)", page, re.S
+    )
+    assert found is not None
+    return [json.loads(part) for part in found.groups()]
+
+
+def test_figure_html_writes_plotlys_own_markup_for_figure_json() -> None:
+    import plotly.io as pio
+
+    from kit.bundle.report import FIGURE_CONFIG, figure_html
+
+    figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "x": ["2023-01-01 08:00:00", None],
+                "y": [1.5, -2],
+                "text": ["</script><script>window.__pwned=1</script>", "查詢\u2028條件 <b>"],
+            }
+        ],
+        "layout": {"height": 420, "title": {"text": "時間軸 / timeline"}},
+    }
+    for plotlyjs in (False, True):
+        mine = figure_html(figure, div_id="kit-figure-1", plotlyjs=plotlyjs)
+        plotlys = pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=plotlyjs,
+            include_mathjax=False,
+            div_id="kit-figure-1",
+            config=dict(FIGURE_CONFIG),
+            validate=False,
+        )
+        assert _newplot_arguments(mine) == _newplot_arguments(plotlys)
+        before = [re.sub(r"\s+", "", p.split("Plotly.newPlot")[0]) for p in (mine, plotlys)]
+        assert before[0] == '<divclass="kit-figure">' + before[1]
+        assert mine.count("<script") == plotlys.count("<script") == (3 if plotlyjs else 1)
+        assert "</script><script>window" not in mine and "\u2028" not in mine
+        assert 'style="height:420px; width:100%;"' in mine
+    # a figure object, or JSON with a NaN, is left to Plotly itself
+    nan = {"data": [{"type": "scatter", "x": [1], "y": [float("nan")]}], "layout": {}}
+    assert _newplot_arguments(figure_html(nan, div_id="n", plotlyjs=False))[1] == [
+        {"type": "scatter", "x": [1], "y": [None]}
+    ]
+    shown = figure_html(go.Figure(go.Bar(x=[1], y=[2])), div_id="b", plotlyjs=False)
+    assert _newplot_arguments(shown)[1][0]["type"] == "bar"
+
+
 def test_export_renders_report_figures_once_with_plotlyjs_once(tmp_path: Path) -> None:
     import nbformat
 

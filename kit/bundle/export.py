@@ -245,14 +245,14 @@ def export_notebook(notebook: Any, html_path: Path) -> Path:
         ``html_path``.
 
     """
-    from plotly.offline import get_plotlyjs
+    from kit.bundle.report import plotly_js
 
     render_figures(notebook)
     body, _resources = _exporter().from_notebook_node(notebook)
     # plotly.js is 40 % of the page and needs none of offline_html's passes:
     # they run on the page with a stand-in for it (a script block that carries
     # the marker, so later copies are still removed), which is then swapped back.
-    plotlyjs = get_plotlyjs()
+    plotlyjs = plotly_js()
     page = offline_html(body.replace(plotlyjs, _PLOTLYJS_STAND_IN, 1))
     html_path.write_text(page.replace(_PLOTLYJS_STAND_IN, plotlyjs, 1), encoding="utf-8")
     return html_path
