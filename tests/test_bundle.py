@@ -499,3 +499,22 @@ def test_report_kernels_freeze_what_is_loaded_and_interactive_sessions_do_not(tm
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert done.stdout.split() == ["True", "None", "True", "False", "700"]
+
+
+def test_figure_json_leaves_what_is_not_plain_json_to_plotly() -> None:
+    import numpy as np
+    import plotly.io as pio
+
+    from kit.bundle.report import figure_json
+
+    cases = {
+        "nan": {"data": [{"type": "scatter", "y": [1.0, float("nan")]}], "layout": {}},
+        "nan_in_array": {"data": [{"type": "scatter", "y": np.array([1.0, np.nan])}]},
+        "dates": {"data": [{"x": np.array(["2023-01-01T08:00"], dtype="datetime64[m]")}]},
+        "timestamp": {"data": [{"x": [pd.Timestamp("2023-01-01 08:00", tz="Asia/Taipei")]}]},
+        "markup": {"data": [{"text": ["</script>", np.str_("<b>")], "y": np.arange(2)}]},
+    }
+    for name, figure in cases.items():
+        assert figure_json(figure) == pio.to_json(figure, validate=False), name
+    shown = figure_json(go.Figure(go.Bar(x=[1], y=[2])))
+    assert json.loads(shown)["data"][0]["type"] == "bar"

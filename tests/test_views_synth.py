@@ -215,10 +215,30 @@ def test_revealed_bundle_shows_what_the_masked_one_hides(messy):
 def test_evidence_reasons_keep_their_dates(clean):
     # the reasons are the kit's own sentences: "... covers 06:33 on 2023-01-01" must keep its
     # date, not show it as a masked eight-digit account
-    _, _, dataset, assessment = clean
+    _, _, _, assessment = clean
     table = evidence_table(assessment, masker=Masker(), lang="en")
     dated = assessment.evidence["reason"].astype("string").str.contains(r"\d{4}-\d\d-\d\d")
     assert dated.any()
     dates = assessment.evidence.loc[dated, "reason"].str.extract(r"(\d{4}-\d\d-\d\d)")[0]
     shown = table.loc[dated.to_numpy(), "reason"].astype("string")
     assert all(d in s for d, s in zip(dates, shown, strict=True))
+
+
+def test_report_figures_are_written_as_plotly_writes_them(messy):
+    import plotly.io as pio
+
+    from kit.bundle.report import figure_json
+    from kit.views import graph_spec, heatmap_spec, timeline_spec
+
+    _, key, dataset, _ = messy
+    officer = _officer(key, "case2_165_bulk")
+    assessment = assess(dataset, officers=[officer])
+    masker = Masker()
+    timeline = officer_timeline(dataset, assessment, officer, masker=masker)
+    specs = {
+        "timeline": timeline_spec(timeline),
+        "heatmap": heatmap_spec(timeline, lang="en"),
+        "graph": graph_spec(link_graph(dataset, assessment, officers=[officer]), masker=masker),
+    }
+    for name, spec in specs.items():
+        assert figure_json(spec) == pio.to_json(spec, validate=False), name
