@@ -339,17 +339,28 @@ def figure_html(figure: Any, *, div_id: str, plotlyjs: bool) -> str:
     return f'<div class="kit-figure">{div}</div>'
 
 
-_SCRIPT_SAFE = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "/": "\\u002f", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_SAFE = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("/", "\\u002f"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
 """What Plotly escapes in the JSON it writes into a ``<script>`` (so no ``</script>``
 or line separator in the data can end the script)."""
 
 
+def _script_safe(text: str) -> str:
+    for character, escaped in _SCRIPT_SAFE:
+        if character in text:
+            text = text.replace(character, escaped)
+    return text
+
+
 def _script_json(value: object) -> str:
     """Return strict JSON for a ``<script>``; TypeError or ValueError if it is not plain JSON."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).translate(
-        _SCRIPT_SAFE
+    return _script_safe(
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     )
 
 
@@ -463,7 +474,7 @@ def figure_json(figure: Any) -> str:
     if isinstance(figure, dict):
         try:
             text = json.dumps(figure, default=_plain_json, separators=(",", ":"), allow_nan=False)
-            return text.translate(_SCRIPT_SAFE)
+            return _script_safe(text)
         except (TypeError, ValueError):
             pass
     import plotly.io as pio
