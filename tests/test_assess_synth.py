@@ -103,3 +103,31 @@ def test_planted_communications_carry_exactly_their_expected_flags(generated: tu
         hit = comms[(comms["officer_id"] == entry["officer_id"]) & (comms["time"] == when)]
         got = set(";".join(hit["flags"]).split(";")) & own
         assert got == set(entry["expected_flags"]) & own, entry["scenario"]
+
+
+def test_an_explanation_whose_records_are_absent_finds_nothing(generated: tuple) -> None:
+    # The engine does not run an explanation whose records are absent (their lookups count as
+    # not checked): that must change nothing, rule by rule and kind by kind.
+    import dataclasses
+
+    from kit.assess.config import load_config
+    from kit.assess.context import build_context
+    from kit.assess.registry import REGISTRY, RuleKind
+    from kit.load.complete import empty_frame
+
+    _, _, folder = generated
+    dataset = load_folder(folder)
+    config = load_config(None)
+    found_with_records = set()
+    for rule in REGISTRY.of_kind(RuleKind.EXPLANATION):
+        if len(rule.function(build_context(dataset, config)).hits):
+            found_with_records.add(rule.code)
+        for kind in rule.needs:
+            without = dataclasses.replace(
+                dataset,
+                **{kind: empty_frame(kind)},
+                identifiers=dataset.identifiers[dataset.identifiers["kind"] != kind],
+            )
+            hits = rule.function(build_context(without, config)).hits
+            assert hits.empty, (rule.code, kind)
+    assert found_with_records >= {"EXPL_CASE", "EXPL_TICKET", "EXPL_WORKLOG", "EXPL_DUTY_CHECK"}

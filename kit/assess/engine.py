@@ -37,7 +37,7 @@ from kit.assess import comms as _comms  # noqa: F401
 # isort: on
 from kit.assess.config import Config, load_config
 from kit.assess.context import Context, build_context, join_lists, text
-from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity
+from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity, empty_hits
 from kit.errors import ConfigError
 from kit.schema import KINDS
 
@@ -388,7 +388,12 @@ def evaluate(
     order = {code: i for i, code in enumerate(REGISTRY)}
     unchecked: dict[str, np.ndarray] = {}
     for i, rule in enumerate(REGISTRY.of_kind(RuleKind.EXPLANATION)):
-        result = _run(rule, ctx)
+        # An explanation rests on a record of the kinds it needs: where the dataset has none
+        # there is nothing to find (its lookups count as not checked, see _checks). Not when
+        # screening in parts: a part after the first may have handed a kind's rows over to
+        # the shared preparations.
+        absent = shared is None and _missing(ctx, rule)
+        result = RuleResult(empty_hits()) if absent else _run(rule, ctx)
         expl_bits[result.hits["row"].to_numpy()] |= np.int64(1) << i
         if rule.strong:
             ctx.strong[result.hits["row"].to_numpy()] = True
