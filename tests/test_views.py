@@ -263,6 +263,26 @@ def test_graphml_bytes_match_networkx(tmp_path, dataset, assessment):
     assert ours == _networkx_graphml(graph, tmp_path / "nx.graphml", Masker())
 
 
+def test_graphml_started_in_a_child_is_the_same_file_with_this_processes_pseudonyms(
+    tmp_path, dataset, assessment, monkeypatch
+):
+    from kit.views import start_graphml
+
+    graph = link_graph(dataset, assessment, officers=[OFFICER])
+    expected = write_graphml(graph, tmp_path / "direct.graphml", masker=Masker()).read_bytes()
+    masker = Masker()
+    writing = start_graphml(graph, tmp_path / "child.graphml", masker=masker)
+    assert writing.pid is not None  # written by a forked child
+    # the labels were masked before the fork: this process already holds their pseudonyms
+    assert masker._pseudonyms
+    assert writing.wait() == [tmp_path / "child.graphml"]
+    assert (tmp_path / "child.graphml").read_bytes() == expected
+    monkeypatch.setenv("KIT_BACKGROUND_WRITERS", "0")
+    in_place = start_graphml(graph, tmp_path / "inplace.graphml", masker=Masker())
+    assert in_place.pid is None
+    assert (tmp_path / "inplace.graphml").read_bytes() == expected
+
+
 def test_graphml_escapes_like_networkx(tmp_path):
     graph = nx.MultiDiGraph()
     graph.add_node("officer:TC1", type="officer", name='A&B <"x">', watchlist="a\tb\nc")

@@ -325,6 +325,9 @@ def flag_summary(review: Review) -> pd.DataFrame:
 
 
 EVIDENCE_TABLES: tuple[str, ...] = ("lookups", "evidence", "subjects", "communications")
+
+GRAPH_FILE = "graph.graphml"
+"""The bundle's link graph for Gephi (the whole graph, masked)."""
 """The tables printed in the report's evidence section (all are written to ``tables/``)."""
 
 
@@ -418,6 +421,19 @@ def start_bundle_tables(tables: dict[str, pd.DataFrame], bundle_dir: str | Path 
     return start_export_tables(tables, Path(bundle_dir) / "tables")
 
 
+def start_graph_file(review: Review, graph: nx.MultiDiGraph, bundle_dir: str | Path = ".") -> Any:
+    """Start writing ``graph.graphml`` in a child process, its labels masked here.
+
+    The report notebooks call this as soon as the link graph is built, so the
+    file is written on the machine's other core while the report goes on;
+    :func:`write_bundle_files` joins the writer (pass it as ``graph_written``).
+    Returns a :class:`kit.views.FilesInProgress`.
+    """
+    from kit.views import start_graphml
+
+    return start_graphml(graph, Path(bundle_dir) / GRAPH_FILE, masker=review.masker)
+
+
 def write_bundle_files(
     review: Review,
     tables: dict[str, pd.DataFrame],
@@ -426,6 +442,7 @@ def write_bundle_files(
     *,
     case_dir: str | Path | None = None,
     tables_written: Any = None,
+    graph_written: Any = None,
 ) -> list[Path]:
     """Write ``tables/*.csv``, ``tables/evidence.xlsx``, ``graph.graphml`` and ``facts.json``.
 
@@ -433,8 +450,9 @@ def write_bundle_files(
     their SHA-256, row counts, checks not run, masking mode); the bundle
     maker folds it into ``manifest.json``. With a case folder (``kit case
     new``), its annotation history is copied in too (``annotations.jsonl``).
-    With ``tables_written`` (from :func:`start_bundle_tables`), the tables
-    are not written again: the writer is waited for.
+    With ``tables_written`` (from :func:`start_bundle_tables`) or
+    ``graph_written`` (from :func:`start_graph_file`), those files are not
+    written again: their writer is waited for.
     """
     from kit.views import export_tables, write_graphml
 
@@ -444,7 +462,11 @@ def write_bundle_files(
         if tables_written is not None
         else export_tables(tables, folder / "tables")
     )
-    written.append(write_graphml(graph, folder / "graph.graphml", masker=review.masker))
+    written += (
+        graph_written.wait()
+        if graph_written is not None
+        else [write_graphml(graph, folder / GRAPH_FILE, masker=review.masker)]
+    )
     if case_dir is not None:
         from kit.case import copy_history
 

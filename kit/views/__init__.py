@@ -13,6 +13,7 @@ from kit.views.graph_figure import (
     export_graph,
     graph_figure,
     graph_spec,
+    start_graphml,
     write_graphml,
     write_i2_csv,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "method_table",
     "officer_timeline",
     "start_export_tables",
+    "start_graphml",
     "subject_summary",
     "timeline_figure",
     "timeline_spec",

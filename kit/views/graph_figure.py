@@ -23,6 +23,7 @@ from kit.export import write_csv
 from kit.mask import Masker
 from kit.schema import Entity
 from kit.views._template import figure_spec, trace
+from kit.views.export import FilesInProgress, write_in_child
 
 __all__ = [
     "EDGE_COLOURS",
@@ -32,6 +33,7 @@ __all__ = [
     "graph_layout",
     "graph_spec",
     "node_label",
+    "start_graphml",
     "suspicious_path_edges",
     "write_graphml",
     "write_i2_csv",
@@ -638,6 +640,26 @@ def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -
     type, the last one's attributes kept), without building an element tree.
     """
     entities, links = _export_frames(graph, masker)
+    return _write_graphml_frames(entities, links, Path(path))
+
+
+def start_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -> FilesInProgress:
+    """Start writing :func:`write_graphml`'s file in a child process; return at once.
+
+    The labels are masked here first, so every pseudonym in the file is this
+    process's (the one the report's other views use); the child only writes
+    the text. Join it with :meth:`kit.views.FilesInProgress.wait` before
+    using the file.
+    """
+    entities, links = _export_frames(graph, masker)
+    target = Path(path)
+    return write_in_child(
+        lambda: _write_graphml_frames(entities, links, target), [target], "the link graph"
+    )
+
+
+def _write_graphml_frames(entities: pd.DataFrame, links: pd.DataFrame, target: Path) -> Path:
+    """Write the GraphML document of :func:`_export_frames`' tables (see :func:`write_graphml`)."""
     edge_key = ["from", "to", "type"]
     links = links.assign(type=links["type"].astype(str))
     links = (
@@ -673,7 +695,6 @@ def write_graphml(graph: nx.MultiDiGraph, path: Path | str, *, masker: Masker) -
     else:
         graph_element = '  <graph edgedefault="directed" />\n'
     document = _GRAPHML_HEAD + "".join(declared) + graph_element + "</graphml>\n"
-    target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(document.encode("utf-8", "xmlcharrefreplace"))
     return target
