@@ -256,6 +256,8 @@ class Masker:
         adds a value."""
         self._masked_rests: dict[tuple[bool, str], str] = {}
         """The same for the text between identifiers (``身分證號=`` recurs in every condition)."""
+        self._shown: dict[tuple[str, str], str] = {}
+        """:meth:`show` results by (entity, value)."""
         self._sources: list[object] = []
         """Objects whose values :meth:`register_source` has registered (kept alive here)."""
 
@@ -356,11 +358,21 @@ class Masker:
         return self.reveal or value in self.revealed
 
     def show(self, entity: str, value: str) -> str:
-        """Return how one canonical identifier is shown: full, or masked with its pseudonym."""
-        value = str(value)
-        if self.is_shown_in_full(value):
-            return value
-        return f"{mask_identifier(str(entity), value)} 〔{self.pseudonym(entity, value)}〕"
+        """Return how one canonical identifier is shown: full, or masked with its pseudonym.
+
+        Each (entity, value) is worked out once (every view of a report shows
+        the same subjects; the pseudonym of a value never changes).
+        """
+        key = (str(entity), str(value))
+        found = self._shown.get(key)
+        if found is None:
+            value = key[1]
+            if self.is_shown_in_full(value):
+                found = value
+            else:
+                found = f"{mask_identifier(key[0], value)} 〔{self.pseudonym(entity, value)}〕"
+            self._shown[key] = found
+        return found
 
     def show_series(self, entities: pd.Series, values: pd.Series) -> pd.Series:
         """Vectorised :meth:`show`: masks each distinct (entity, value) once and maps back.
