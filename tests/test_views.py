@@ -1,5 +1,6 @@
 import itertools
 import json
+import os
 
 import networkx as nx
 import openpyxl
@@ -281,6 +282,37 @@ def test_graphml_started_in_a_child_is_the_same_file_with_this_processes_pseudon
     in_place = start_graphml(graph, tmp_path / "inplace.graphml", masker=Masker())
     assert in_place.pid is None
     assert (tmp_path / "inplace.graphml").read_bytes() == expected
+
+
+def test_a_value_computed_in_a_child_is_the_one_computed_here(dataset, assessment, monkeypatch):
+    from kit.views import compute_in_child
+
+    def build():
+        return link_graph(dataset, assessment, officers=[OFFICER])
+
+    building = compute_in_child(build)
+    assert building.pid is not None
+    graph, expected = building.result(), build()
+    assert list(graph.nodes(data=True)) == list(expected.nodes(data=True))
+    assert list(graph.edges(keys=True, data=True)) == list(expected.edges(keys=True, data=True))
+    assert building.result() is graph  # joined once
+
+    calls = []
+
+    def fails_in_the_child():
+        calls.append(os.getpid())
+        if len(calls) == 1 and os.getpid() != parent:
+            raise RuntimeError("lost")
+        return "made here"
+
+    parent = os.getpid()
+    failing = compute_in_child(fails_in_the_child)
+    assert failing.result() == "made here"  # the child failed: computed again here
+    assert calls == [parent]  # (the child's own call was in its copy of the list)
+
+    monkeypatch.setenv("KIT_BACKGROUND_WRITERS", "0")
+    in_place = compute_in_child(lambda: 42)
+    assert in_place.pid is None and in_place.result() == 42
 
 
 def test_graphml_escapes_like_networkx(tmp_path):

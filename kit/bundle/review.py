@@ -395,6 +395,20 @@ def review_graph(review: Review) -> nx.MultiDiGraph:
         )
 
 
+def start_review_graph(review: Review) -> Any:
+    """Start building :func:`review_graph` in a child process; return at once.
+
+    The report notebooks call this as soon as the review is open, so the
+    link graph (which masks nothing: it needs nothing the report's views
+    change) is built on the machine's other core while the evidence tables
+    are made; ``.result()`` returns the graph. Returns a
+    :class:`kit.views.ResultInProgress`.
+    """
+    from kit.views import compute_in_child
+
+    return compute_in_child(lambda: review_graph(review))
+
+
 def parameters_of(review: Review) -> dict[str, object]:
     """Return the review's parameters, for the method table."""
     return {

@@ -7,7 +7,14 @@ are built, never shown. Every identifier passes through a
 
 from __future__ import annotations
 
-from kit.views.export import FilesInProgress, export_tables, start_export_tables, write_in_child
+from kit.views.export import (
+    FilesInProgress,
+    ResultInProgress,
+    compute_in_child,
+    export_tables,
+    start_export_tables,
+    write_in_child,
+)
 from kit.views.graph import link_graph
 from kit.views.graph_figure import (
     export_graph,
@@ -36,7 +43,9 @@ from kit.views.timeline import (
 __all__ = [
     "HEADERS",
     "FilesInProgress",
+    "ResultInProgress",
     "communications_table",
+    "compute_in_child",
     "duty_heatmap",
     "evidence_table",
     "export_graph",

@@ -21,12 +21,14 @@ import contextlib
 import gc
 import io
 import os
+import pickle
 import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,10 +40,14 @@ from kit.views.xlsx import MAX_SHEET_ROWS, SheetColumn, write_workbook
 __all__ = [
     "WORKBOOK_NAME",
     "FilesInProgress",
+    "ResultInProgress",
+    "compute_in_child",
     "export_tables",
     "start_export_tables",
     "write_in_child",
 ]
+
+T = TypeVar("T")
 
 WORKBOOK_NAME = "evidence.xlsx"
 MAX_WIDTH = 60
@@ -224,6 +230,19 @@ def _run_in_child(write: Callable[[], object], reasons: int) -> None:
         os._exit(status)
 
 
+def _in_background() -> bool:
+    """Whether work may go to a forked child (see :data:`BACKGROUND_WRITERS`)."""
+    return hasattr(os, "fork") and os.environ.get(BACKGROUND_WRITERS) != "0"
+
+
+def _fork() -> int:
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process with threads (a kernel has
+        # some); the child only writes files or a result and exits.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
 def write_in_child(
     write: Callable[[], object], paths: list[Path], what: str = "the files"
 ) -> FilesInProgress:
@@ -245,20 +264,87 @@ def write_in_child(
         What they are, for an error message.
 
     """
-    if not hasattr(os, "fork") or os.environ.get(BACKGROUND_WRITERS) == "0":
+    if not _in_background():
         write()
         return FilesInProgress(list(paths), what)
     reasons, report = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about forking a process with threads (a kernel has
-        # some); the child only writes files and exits.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    pid = _fork()
     if pid == 0:
         os.close(reasons)
         _run_in_child(write, report)
     os.close(report)
     return FilesInProgress(list(paths), what, pid, reasons)
+
+
+@dataclass
+class ResultInProgress(Generic[T]):
+    """A value being computed by a child process (:func:`compute_in_child`).
+
+    Attributes
+    ----------
+    compute
+        What computes it (run here if the child could not deliver it).
+    pid
+        The child process, or ``None`` once joined (or when computed in place).
+
+    """
+
+    compute: Callable[[], T]
+    pid: int | None = None
+    _pipe: int | None = field(default=None, repr=False)
+    _value: list[T] = field(default_factory=list, repr=False)
+
+    def result(self) -> T:
+        """Return the value, waiting for the child if it is still at work.
+
+        Should the child have failed, the value is computed here from the
+        same inputs (so an error in ``compute`` is raised here, as it would
+        have been without a child).
+        """
+        if self.pid is not None:
+            chunks = []
+            if self._pipe is not None:
+                while chunk := os.read(self._pipe, 1 << 20):
+                    chunks.append(chunk)
+                os.close(self._pipe)
+                self._pipe = None
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = None
+            if os.waitstatus_to_exitcode(status) == 0 and chunks:
+                self._value.append(pickle.loads(b"".join(chunks)))
+        if not self._value:
+            self._value.append(self.compute())
+        return self._value[0]
+
+
+def compute_in_child(compute: Callable[[], T]) -> ResultInProgress[T]:
+    """Run ``compute`` in a forked child process and return at once.
+
+    The child sees the parent's objects as they are now, computes the value
+    on the machine's other core and hands it back pickled when
+    :meth:`ResultInProgress.result` asks for it. ``compute`` must not depend
+    on anything the parent changes meanwhile, nor change anything the parent
+    uses (the child's changes are lost). Computed in place, before returning,
+    where :func:`write_in_child` would write in place.
+    """
+    if not _in_background():
+        return ResultInProgress(compute, _value=[compute()])
+    pipe, end = os.pipe()
+    pid = _fork()
+    if pid == 0:
+        os.close(pipe)
+        status = 1
+        try:
+            sys.stdout = sys.stderr = io.StringIO()
+            gc.disable()
+            data = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(end, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(end)
+    return ResultInProgress(compute, pid, pipe)
 
 
 def start_export_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> FilesInProgress:
