@@ -514,3 +514,28 @@ def test_appender_in_memory_merges_small_tables_like_the_spool(loaded, tmp_path:
     stored = pq.read_table(root / manifest.tables["officers"]).to_pandas()
     assert stored["source_line"].tolist() == loaded.officers["source_line"].tolist()
     assert manifest.rows["identifiers"] == len(loaded.identifiers)
+
+
+def test_to_frame_remembers_only_what_the_nulls_cannot_change(store) -> None:
+    # pyarrow converts a boolean column with a null to object: a schema that converted as
+    # stored once must still be checked when such a null appears
+    import pyarrow as pa
+
+    schema = store.schema("query_log")
+    table = schema.arrow.empty_table()
+    store_layout._AS_STORED.clear()
+    first = store_layout.to_frame(table, schema)
+    assert first.dtypes.tolist() == schema.pandas_dtypes
+    assert store_layout._AS_STORED  # remembered for tables without such nulls
+    at = schema.arrow.get_field_index("handheld")
+    with_null = pa.table(
+        [
+            pa.nulls(1, f.type) if i != at else pa.array([None], pa.bool_())
+            for i, f in enumerate(schema.arrow)
+        ],
+        schema=schema.arrow,
+    )
+    again = store_layout.to_frame(with_null, schema)
+    store_layout._AS_STORED.clear()
+    fresh = store_layout.to_frame(with_null, schema)
+    assert again.dtypes.tolist() == fresh.dtypes.tolist() == schema.pandas_dtypes

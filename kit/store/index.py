@@ -393,5 +393,8 @@ def gather(batches: Sequence[pa.RecordBatch | None], schema: TableSchema) -> pa.
     if all(b.schema.equals(taken[0].schema) for b in taken[1:]):  # months of one schema
         # One chunk per month, each decoded against its own month's dictionaries
         # (concatenating the batches first would unify whole dictionaries).
-        return _conform(pa.Table.from_batches(taken), schema.arrow)
+        table = pa.Table.from_batches(taken)
+        if set(schema.arrow.names) <= set(table.column_names):
+            return table.select(schema.arrow.names).cast(schema.arrow)  # one cast, in C++
+        return _conform(table, schema.arrow)
     return pa.concat_tables([_conform(pa.Table.from_batches([b]), schema.arrow) for b in taken])

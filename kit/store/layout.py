@@ -154,6 +154,30 @@ def to_arrow(frame: pd.DataFrame, schema: TableSchema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema.arrow)
 
 
+_AS_STORED: dict[tuple[pa.Schema, tuple[Any, ...]], bool] = {}
+
+
+def _converts_as_stored(table: pa.Table, dtypes: tuple[Any, ...], converted: pd.DataFrame) -> bool:
+    """Whether ``converted`` (``table.to_pandas()``) has exactly these pandas dtypes.
+
+    What pyarrow makes of a column depends on its type alone, except that an
+    integer or boolean column with a null becomes ``float64`` or ``object``:
+    for a table without such nulls the answer is remembered per schema.
+    """
+    data_dependent = any(
+        (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)) and column.null_count
+        for column in table.columns
+    )
+    key = (table.schema, dtypes)
+    found = None if data_dependent else _AS_STORED.get(key)
+    if found is None:
+        have = [series.dtype for _, series in converted.items()]
+        found = len(have) == len(dtypes) and all(h == d for h, d in zip(have, dtypes, strict=True))
+        if not data_dependent:
+            _AS_STORED[key] = found
+    return found
+
+
 def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     """Convert a query result to pandas with the stored dtypes, in the stored column order.
 
@@ -163,9 +187,10 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
     """
     table = table.replace_schema_metadata(None)
     if table.schema.equals(schema.arrow) and "arrow" not in schema.dtypes.values():
-        converted = table.to_pandas()  # a look-up's answer: already in the stored types
-        have = converted.dtypes.tolist()
-        if all(h == d for h, d in zip(have, schema.pandas_dtypes, strict=True)):
+        # a look-up's answer: already in the stored types (one block per column: a
+        # third cheaper for the few rows of a look-up, and nothing to consolidate)
+        converted = table.to_pandas(split_blocks=True)
+        if _converts_as_stored(table, tuple(schema.pandas_dtypes), converted):
             return converted
     arrays: dict[str, pa.ChunkedArray] = {}
     present = set(table.column_names)
@@ -180,7 +205,9 @@ def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
         arrays[name] = column
     arrow_kept = {n for n in arrays if schema.dtypes.get(n, "object") == "arrow"}
     plain = [n for n in arrays if n not in arrow_kept]
-    converted = pa.Table.from_arrays([arrays[n] for n in plain], names=plain).to_pandas()
+    converted = pa.Table.from_arrays([arrays[n] for n in plain], names=plain).to_pandas(
+        split_blocks=True
+    )
     dtypes = {
         n: restore_dtype(schema.dtypes.get(n, "object"), schema.arrow.field(n).type) for n in plain
     }

@@ -224,16 +224,18 @@ def lookups_by_subject(
     keys = subject_keys(identifier, entity)
     schema = store.schema("query_log")
     months = period.months(store.manifest.months)
-    files = store.files("subjects", months)
-    if schema is None or not keys or not files:
+    if schema is None or not keys:
         return _empty(schema, "query_log")
     indexes = month_indexes(store, months)
-    if indexes is not None:
+    if indexes is not None:  # (a month without subjects has an index without keys)
         rows = [
             index.take(np.unique(np.concatenate([index.key_rows(e, v) for e, v in keys])), period)
             for index in indexes
         ]
         return to_frame(gather(rows, schema), schema)
+    files = store.files("subjects", months)
+    if not files:
+        return _empty(schema, "query_log")
     match = " OR ".join(f"(entity = {_sql_text(e)} AND value = {_sql_text(v)})" for e, v in keys)
     values = _in_list("value", [v for _, v in keys])
     with store.connect() as con:
