@@ -247,3 +247,26 @@ def test_a_log_alone_is_assessed_and_every_record_rule_is_not_checked() -> None:
     )
     empty = assess(Dataset.from_frames())
     assert len(empty.lookups) == 0 and tuple(empty.lookups.columns) == LOOKUP_COLUMNS
+
+
+def test_indicators_are_built_when_first_read() -> None:
+    import kit.assess.indicators as indicators_module
+
+    data = dataset([lookup("2023-10-10 09:00:00", user="TC100") for _ in range(3)])
+    built: list[int] = []
+    real = indicators_module.build_indicators
+
+    def counted(*args: Any) -> Any:
+        built.append(1)
+        return real(*args)
+
+    indicators_module.build_indicators = counted
+    try:
+        result = assess(data)
+        assert built == [] and "not built" in repr(result.indicators)
+        names = list(result.indicators)
+        assert "high_volume_accounts" in names and "unit_volume_ranking" in names
+        assert len(result.indicators["unit_volume_ranking"]) >= 1
+        assert len(result.indicators) == len(names) and built == [1]  # once
+    finally:
+        indicators_module.build_indicators = real

@@ -695,3 +695,19 @@ def test_period_accepts_roc_dates_and_refuses_nonsense(dataset, assessment):
     assert (timed["lane"] == "lookup").sum() == 2
     with pytest.raises(ConfigError):
         officer_timeline(dataset, assessment, OFFICER, "yesterday", masker=Masker())
+
+
+def test_the_tables_of_one_report_share_their_sorted_lookups(dataset, assessment):
+    from kit.views import tables as view_tables
+
+    first = view_tables._assessed(dataset, assessment)
+    first["time"] = None  # a caller's change stays its own (copy-on-write)
+    again = view_tables._assessed(dataset, assessment)
+    assert again["time"].notna().all()
+    pd.testing.assert_frame_equal(again, view_tables._assessed_now(dataset, assessment))
+    kept = view_tables._LAST_ASSESSED[0][2]
+    assert view_tables._assessed(dataset, assessment) is not kept  # a copy each time
+    other = fake_assessment(dataset)
+    assert view_tables._LAST_ASSESSED[0][1]() is assessment
+    view_tables._assessed(dataset, other)
+    assert view_tables._LAST_ASSESSED[0][1]() is other

@@ -18,7 +18,7 @@ Output decisions:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,32 @@ NEAR_RULES = ("BULK_ACCOUNTS", "PROFILING", "CONCURRENT_IP")
 """Flags that read the lookups within ``minutes`` of a lookup (and their explanations)."""
 
 
+class LazyTables(Mapping[str, pd.DataFrame]):
+    """Tables by name, built on first use (a report that shows none does not pay for them)."""
+
+    def __init__(self, build: Callable[[], Mapping[str, pd.DataFrame]]) -> None:
+        self._build: Callable[[], Mapping[str, pd.DataFrame]] | None = build
+        self._tables: Mapping[str, pd.DataFrame] | None = None
+
+    def _built(self) -> Mapping[str, pd.DataFrame]:
+        if self._tables is None:
+            build, self._build = self._build, None  # the context it holds is let go
+            self._tables = build() if build is not None else {}
+        return self._tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._built()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+    def __repr__(self) -> str:
+        return f"LazyTables({'built' if self._tables is not None else 'not built yet'})"
+
+
 @dataclass(frozen=True)
 class Assessment:
     """The result of :func:`assess`.
@@ -83,7 +109,8 @@ class Assessment:
         flagged lookup's ``CONTACT_AFTER``/``IDENTIFIER_SENT``/
         ``CONTACTED_SUBJECT`` rests on).
     indicators
-        Indicator tables by name (see :mod:`kit.assess.indicators`).
+        Indicator tables by name (see :mod:`kit.assess.indicators`), built
+        when first read.
     checks
         Per rule: how many lookups in range (communications for message
         rules) were checked and how many could not be for want of records.
@@ -97,7 +124,7 @@ class Assessment:
     lookups: pd.DataFrame
     evidence: pd.DataFrame
     communications: pd.DataFrame
-    indicators: dict[str, pd.DataFrame]
+    indicators: Mapping[str, pd.DataFrame]
     checks: pd.DataFrame
     config: Config
     record_counts: dict[str, int]
@@ -311,7 +338,7 @@ def assess(
     partial = Assessment(
         parts.lookups, parts.evidence, communications, {}, checks, cfg, parts.record_counts
     )
-    indicators = build_indicators(ctx, partial, parts.rows)
+    indicators = LazyTables(lambda: build_indicators(ctx, partial, parts.rows))
     return Assessment(
         parts.lookups, parts.evidence, communications, indicators, checks, cfg, parts.record_counts
     )

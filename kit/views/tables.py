@@ -12,6 +12,7 @@ Times are Asia/Taipei local time written ``YYYY-MM-DD HH:MM:SS``.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -107,8 +108,31 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 """Columns of :func:`subject_summary`."""
 
 
+_LAST_ASSESSED: list[tuple[weakref.ref[Any], weakref.ref[Any], pd.DataFrame]] = []
+"""The last :func:`_assessed` answer, for the next table of the same report."""
+
+
 def _assessed(dataset: Any, assessment: AssessmentLike) -> pd.DataFrame:
-    """Return the assessed lookups in time order, with the query log's own columns beside."""
+    """Return the assessed lookups in time order, with the query log's own columns beside.
+
+    The tables of one report ask for the same dataset and assessment one
+    after the other: the last answer is kept (a copy is returned; pandas'
+    copy-on-write keeps the kept one as it is), tied to its inputs by weak
+    references so that it never outlives them as a stale answer.
+    """
+    if _LAST_ASSESSED:
+        data_ref, assessment_ref, frame = _LAST_ASSESSED[0]
+        if data_ref() is dataset and assessment_ref() is assessment:
+            return frame.copy(deep=False)
+    frame = _assessed_now(dataset, assessment)
+    try:
+        _LAST_ASSESSED[:] = [(weakref.ref(dataset), weakref.ref(assessment), frame)]
+    except TypeError:  # an object without weak references: nothing kept
+        _LAST_ASSESSED.clear()
+    return frame.copy(deep=False)
+
+
+def _assessed_now(dataset: Any, assessment: AssessmentLike) -> pd.DataFrame:
     lookups = assessment.lookups.copy()
     lookups["time"] = as_time(lookups["time"])
     log = dataset.query_log.drop_duplicates("lookup_id").set_index("lookup_id")
