@@ -539,3 +539,28 @@ def test_to_frame_remembers_only_what_the_nulls_cannot_change(store) -> None:
     store_layout._AS_STORED.clear()
     fresh = store_layout.to_frame(with_null, schema)
     assert again.dtypes.tolist() == fresh.dtypes.tolist() == schema.pandas_dtypes
+
+
+def test_absent_kinds_load_from_the_schemas_the_ingest_recorded(store, tmp_path) -> None:
+    import json
+    import shutil
+
+    from kit.load.complete import empty_frame
+    from kit.schema import KINDS
+
+    absent = [k for k in KINDS if k != "query_log" and store.table_path(k) is None]
+    assert len(absent) >= 8
+    assert all(store.schema(k) is not None for k in absent)  # recorded at ingest
+    ds = load_dataset(store)
+    for kind in absent:
+        pd.testing.assert_frame_equal(ds.frame(kind), empty_frame(kind), check_index_type=True)
+    # a store written before the kit recorded them still loads the same frames
+    old = tmp_path / "old_store"
+    shutil.copytree(store.path, old)
+    manifest = json.loads((old / "store.json").read_text(encoding="utf-8"))
+    for kind in absent:
+        del manifest["schemas"][kind]
+    (old / "store.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = load_dataset(open_store(old))
+    for kind in absent:
+        pd.testing.assert_frame_equal(before.frame(kind), ds.frame(kind))

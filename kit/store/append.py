@@ -324,8 +324,26 @@ class Appender:
             self.manifest.tables[name] = merged.path
             self.manifest.schemas[name] = merged.schema.to_json()
             self.manifest.rows[name] = merged.rows
+        self._record_absent_kinds()
         self._finish_ledger()
         return superseded + self.compact()
+
+    def _record_absent_kinds(self) -> None:
+        """Record the schema of every kind the store has no table of (an empty one's).
+
+        A report loads every kind; one absent from the store is an empty frame
+        typed as the loaders type it, and building that frame costs about ten
+        milliseconds per kind in every new process (ten kinds are absent from
+        a store of query log, roster and messages alone). Made once here, it
+        is read back like any stored table's schema (:func:`kit.store.load_dataset`).
+        """
+        from kit.load.complete import empty_frame
+
+        for name in KINDS:
+            if name != "query_log" and name not in self.manifest.tables:
+                schema = TableSchema.of_frame(empty_frame(name)).to_json()
+                if self.manifest.schemas.get(name) != schema:
+                    self.manifest.schemas[name] = schema
 
     def compact(self) -> list[str]:
         """Compact the touched months of the query log and subjects; return replaced parts."""

@@ -373,11 +373,16 @@ def load_dataset(
             frames[name] = frame
     from kit.load.complete import empty_frame, empty_ledger
 
-    # the empty frames of absent kinds, each typed as the loaders would have made it
-    # (built from one template per kind and process: only the kinds that are absent)
+    # the empty frames of absent kinds, each typed as the loaders would have made it: from
+    # the schema the ingest recorded for it, else built (one template per kind and process)
     for name in KINDS:
         if name not in frames:
-            frames[name] = empty_frame(name)
+            recorded = store.schema(name)
+            frames[name] = (
+                empty_frame(name)
+                if recorded is None
+                else to_frame(recorded.arrow.empty_table(), recorded)
+            )
     if "ledger" not in frames:
         frames["ledger"] = empty_ledger()
     if "identifiers" not in frames:
