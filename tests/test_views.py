@@ -315,6 +315,28 @@ def test_a_value_computed_in_a_child_is_the_one_computed_here(dataset, assessmen
     assert in_place.pid is None and in_place.result() == 42
 
 
+def test_a_value_never_asked_for_does_not_keep_its_child_waiting():
+    import gc
+    import time
+
+    from kit.views import compute_in_child
+
+    building = compute_in_child(lambda: "x" * 1_000_000)  # more than a pipe holds
+    pid = building.pid
+    assert pid is not None
+    del building
+    gc.collect()
+    for _ in range(100):  # the child ends once its pipe is closed
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:
+            break  # reaped already
+        time.sleep(0.05)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
 def test_graphml_escapes_like_networkx(tmp_path):
     graph = nx.MultiDiGraph()
     graph.add_node("officer:TC1", type="officer", name='A&B <"x">', watchlist="a\tb\nc")

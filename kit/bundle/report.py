@@ -307,10 +307,10 @@ def figure_html(figure: Any, *, div_id: str, plotlyjs: bool) -> str:
     """Return a report figure as HTML: its ``div`` (id ``div_id``) and drawing script.
 
     The markup is that of ``plotly.io.to_html(full_html=False)``, written here
-    for a figure given as its JSON form (as a notebook holds it): Plotly's own
-    function first loads and validates through a third of a second of
-    modules the exporting process does not otherwise need. A figure object,
-    or JSON that is not strict (a NaN), still goes through Plotly.
+    for a figure given as its JSON form (as a notebook holds it): on its first
+    call Plotly's own function loads some 80 modules (0.15 s) that the
+    exporting process does not otherwise need. A figure object, or JSON that
+    is not strict (a NaN), still goes through Plotly.
 
     Parameters
     ----------
@@ -324,7 +324,7 @@ def figure_html(figure: Any, *, div_id: str, plotlyjs: bool) -> str:
     """
     try:
         div = _figure_div(figure, div_id=div_id, plotlyjs=plotlyjs)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         import plotly.io as pio
 
         div = pio.to_html(

@@ -316,6 +316,14 @@ class ResultInProgress(Generic[T]):
             self._value.append(self.compute())
         return self._value[0]
 
+    def __del__(self) -> None:
+        # Never asked for: closing the pipe ends a child still waiting to hand the value over.
+        if self._pipe is not None:
+            os.close(self._pipe)
+        if self.pid is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, os.WNOHANG)
+
 
 def compute_in_child(compute: Callable[[], T]) -> ResultInProgress[T]:
     """Run ``compute`` in a forked child process and return at once.
