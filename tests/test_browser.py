@@ -170,3 +170,30 @@ def test_print_layout_fits_a4(browser: Any, tiny_investigation: Path) -> None:  
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= len(breaks) + 1
     page.close()
+
+
+def test_wide_tables_scroll_on_screen_instead_of_splitting_words(
+    browser: Any,
+    sample_investigation: Path,  # noqa: F811
+) -> None:
+    # 26 columns in 1200 px: each cell keeps at least a few characters' width (the table
+    # scrolls sideways in its output area) and a word is not split across lines
+    opened = open_report(browser, sample_investigation, width=1280)
+    page = opened.page
+    narrowest = page.evaluate(
+        """() => Math.min(...Array.from(
+            document.querySelectorAll('table.kit-table tbody tr:first-child td'))
+            .map(td => td.getBoundingClientRect().width))"""
+    )
+    font = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('table.kit-table td')).fontSize)"
+    )
+    assert narrowest >= 4.5 * font - 1
+    lines = page.evaluate(
+        """() => Array.from(document.querySelectorAll('table.kit-table td'))
+            .filter(td => /^[A-Z_]{8,}$/.test(td.textContent.trim())).slice(0, 50)
+            .map(td => { const r = document.createRange(); r.selectNodeContents(td);
+                         return r.getClientRects().length; })"""
+    )
+    assert lines and set(lines) == {1}  # VOLUME_SPIKE on one line, not V/OL/UM…
+    page.close()
