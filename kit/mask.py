@@ -62,8 +62,8 @@ _PLATE_GROUPS = re.compile(r"[A-Z]+|[0-9]+")
 _DIGIT_RUN = re.compile(r"\d(?:[\d\- ]*\d)?")
 """A run of digits, possibly with spaces or dashes inside (an account, a landline)."""
 _DATE_OR_DIGIT_RUN = re.compile(
-    r"(?P<date>(?<![\d-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\d-]))"
-    r"|\d(?:[\d\- ]*\d)?"
+    r"(?P<date>(?<![\d-])\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?![\d-]))|"
+    + _DIGIT_RUN.pattern
 )
 """The same, or a date written ``YYYY-MM-DD`` (left as it is): in the kit's own sentences."""
 _NON_DIGIT = re.compile(r"\D")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import pandas as pd
@@ -24,6 +24,9 @@ from kit.bundle.report import check_lang
 from kit.errors import BundleError, ConfigError
 from kit.frames import isin
 from kit.mask import Masker
+
+if TYPE_CHECKING:
+    from kit.views import FilesInProgress, ResultInProgress
 
 CONTEXT_MARGIN = timedelta(days=31)
 """Loaded before and after the period: baselines and repeats look back 30 days,
@@ -395,7 +398,7 @@ def review_graph(review: Review) -> nx.MultiDiGraph:
         )
 
 
-def start_review_graph(review: Review) -> Any:
+def start_review_graph(review: Review) -> ResultInProgress[nx.MultiDiGraph]:
     """Start building :func:`review_graph` in a child process; return at once.
 
     The report notebooks call this as soon as the review is open, so the
@@ -435,7 +438,9 @@ def start_bundle_tables(tables: dict[str, pd.DataFrame], bundle_dir: str | Path 
     return start_export_tables(tables, Path(bundle_dir) / "tables")
 
 
-def start_graph_file(review: Review, graph: nx.MultiDiGraph, bundle_dir: str | Path = ".") -> Any:
+def start_graph_file(
+    review: Review, graph: nx.MultiDiGraph, bundle_dir: str | Path = "."
+) -> FilesInProgress:
     """Start writing ``graph.graphml`` in a child process, its labels masked here.
 
     The report notebooks call this as soon as the link graph is built, so the
