@@ -9,6 +9,8 @@ belongs to the day it starts) and counting days with no lookup as 0;
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
@@ -66,31 +68,24 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
     counts["unit"] = pd.Series(
         np.asarray(names, dtype=object)[first_unit.reindex(counts["q"]).to_numpy()], dtype="str"
     )
-    shifts = records.roster(ctx)["shifts"]
-    duty = shifts[shifts["on_duty"] & shifts["day"].notna()]
-    duty_days = duty[["officer", "unit", "day"]].drop_duplicates(["officer", "day"])
-    duty_days = duty_days.assign(day=duty_days["day"].astype("int64"))
-    ref = shifts.dropna(subset=["day"]).drop_duplicates(["officer", "day"])
-    ref = ref.assign(day=ref["day"].astype("int64"))
-    # officers as int codes: (officer, day) pairs become one int64 key
-    names = pd.Index(
-        pd.unique(pd.concat([counts["querier"], duty_days["officer"], ref["officer"]]).astype(str))
+    prep = ctx.prepared("baseline:roster", lambda: _duty_days(records.roster(ctx)["shifts"]))
+    rostered: pd.Index = prep["names"]
+    # officers as int codes: (officer, day) pairs become one int64 key; queriers never
+    # rostered get codes after the roster's officers
+    querier_codes = np.asarray(
+        rostered.get_indexer(pd.Index(counts["querier"].to_numpy(dtype=object), dtype=object))
     )
-    span = 1 << 20
-
-    def pair(officer: pd.Series, day: pd.Series) -> np.ndarray:
-        code = names.get_indexer(pd.Index(officer.astype(str)))
-        return np.asarray(code, dtype=np.int64) * span + day.to_numpy(dtype=np.int64)
-
-    ref_by_pair = pd.Series(ref["ref"].to_numpy(), index=pair(ref["officer"], ref["day"]))
-    duty_days = duty_days.assign(pair=pair(duty_days["officer"], duty_days["day"]))
+    unknown = querier_codes < 0
+    if unknown.any():
+        extra, _ = pd.factorize(counts["querier"][unknown])
+        querier_codes[unknown] = len(rostered) + np.asarray(extra, dtype=np.int64)
+    counts["_pair"] = querier_codes.astype(np.int64) * _SPAN + counts["day"].to_numpy(np.int64)
+    per_officer = pd.Series(counts["count"].to_numpy(), index=counts["_pair"].to_numpy())
     parts = []
-    per_officer = pd.Series(
-        counts["count"].to_numpy(), index=pair(counts["querier"], counts["day"])
-    )
+    peers_of: dict[str, pd.DataFrame] = prep["peers"]
     for unit, need in counts[wanted_mask].groupby("unit", sort=True):
         # one unit at a time: units are few (small by construction)
-        peers = duty_days[duty_days["unit"] == unit]
+        peers: pd.DataFrame = peers_of.get(str(unit), prep["no_peers"])
         lo = int(need["day"].min()) - days
         hi = int(need["day"].max())
         n_days = hi - lo + 1
@@ -112,9 +107,51 @@ def querier_day_z(ctx: Context, *, days: int = 30, mad_floor: float = 1.0) -> pd
         out["mad"] = mad[at]
         parts.append(out)
     if not parts:
-        return counts[wanted_mask].assign(n_base=0, median=np.nan, mad=np.nan, z=np.nan, ref="")
+        empty = counts[wanted_mask].drop(columns="_pair")
+        return empty.assign(n_base=0, median=np.nan, mad=np.nan, z=np.nan, ref="")
     table = pd.concat(parts, ignore_index=True)
     scale = 1.4826 * np.maximum(table["mad"].to_numpy(dtype=float), mad_floor)
     table["z"] = (table["count"].to_numpy() - table["median"].to_numpy(dtype=float)) / scale
-    table["ref"] = ref_by_pair.reindex(pair(table["querier"], table["day"])).fillna("").to_numpy()
-    return table
+    ref_by_pair: pd.Series = prep["ref_by_pair"]
+    table["ref"] = ref_by_pair.reindex(table["_pair"].to_numpy()).fillna("").to_numpy()
+    return table.drop(columns="_pair")
+
+
+_SPAN = 1 << 20
+"""Day numbers are below this: (officer code, day) pairs are ``code * _SPAN + day``."""
+
+
+def _duty_days(shifts: pd.DataFrame) -> dict[str, Any]:
+    """Return the roster's side of the baseline, which does not depend on the lookups.
+
+    Returns the officers' names (``object`` index, their codes in the pair
+    keys), each unit's on-duty officer-days (``officer``, ``day``, ``pair``)
+    and the first roster reference of each officer-day by pair key.
+    """
+    duty = shifts[shifts["on_duty"] & shifts["day"].notna()]
+    duty_days = duty[["officer", "unit", "day"]].drop_duplicates(["officer", "day"])
+    duty_days = duty_days.assign(day=duty_days["day"].astype("int64"))
+    ref = shifts.dropna(subset=["day"]).drop_duplicates(["officer", "day"])
+    ref = ref.assign(day=ref["day"].astype("int64"))
+    names = pd.Index(
+        pd.unique(pd.concat([duty_days["officer"], ref["officer"]]).astype(str).to_numpy(object)),
+        dtype=object,
+    )
+
+    def pair(officer: pd.Series, day: pd.Series) -> np.ndarray:
+        code = names.get_indexer(officer.astype(str).to_numpy(dtype=object))
+        return np.asarray(code, dtype=np.int64) * _SPAN + day.to_numpy(dtype=np.int64)
+
+    ref_by_pair = pd.Series(ref["ref"].to_numpy(), index=pair(ref["officer"], ref["day"]))
+    duty_days = duty_days.assign(pair=pair(duty_days["officer"], duty_days["day"]))
+    columns = ["officer", "day", "pair"]
+    peers = {
+        str(unit): group[columns].reset_index(drop=True)
+        for unit, group in duty_days.groupby("unit", sort=False)
+    }
+    return {
+        "names": names,
+        "ref_by_pair": ref_by_pair,
+        "peers": peers,
+        "no_peers": duty_days[columns].iloc[:0],
+    }

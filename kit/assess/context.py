@@ -221,6 +221,7 @@ class Context:
         context.strong = np.zeros(len(rows), dtype=bool)
         for name in ("officer_phones", "officer_index", "key_index", "value_index"):
             context.cache[name] = self.cache[name]
+        context.cache["object_indexes"] = self.cache.setdefault("object_indexes", {})
         context.cache["log"] = self.cache["log"].iloc[rows].reset_index(drop=True)
         return context
 
@@ -305,11 +306,22 @@ class Context:
         each context looks up only their distinct values.
         """
         if name is None:
-            wanted = pd.Index(np.asarray(values, dtype=object))
+            wanted = pd.Index(np.asarray(values, dtype=object), dtype=object)
             return np.asarray(index.get_indexer(wanted), dtype=np.int64)
         codes, uniques = self.prepared("codes:" + name, lambda: _factorised(values))
-        at = np.append(np.asarray(index.get_indexer(uniques), dtype=np.int64), -1)
-        return np.asarray(at[codes], dtype=np.int64)
+        return np.asarray(_positions(self._object_index(index), uniques)[codes], dtype=np.int64)
+
+    def _object_index(self, index: pd.Index) -> pd.Index:
+        """Return ``index`` as an ``object`` Index, converted once per context.
+
+        Text indexes of pandas convert their values to Python strings on every
+        look-up; the object copy keeps its hash table for every call.
+        """
+        held = self.cache.setdefault("object_indexes", {})
+        key = id(index)
+        if key not in held or held[key][0] is not index:
+            held[key] = (index, pd.Index(np.asarray(index, dtype=object), dtype=object))
+        return held[key][1]
 
     def officer_codes(self, officer: pd.Series | np.ndarray, name: str | None = None) -> np.ndarray:
         """Return int codes of officer IDs as in ``lookups["q"]``/``["u"]`` (-1: no lookup's).
@@ -482,9 +494,28 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
 
 
 def _factorised(values: Any) -> tuple[np.ndarray, pd.Index]:
-    """Return the codes of each value (-1 when missing) and the distinct values."""
+    """Return the codes of each value (-1 when missing) and the distinct values (``object``)."""
     codes, uniques = pd.factorize(pd.Series(values) if isinstance(values, np.ndarray) else values)
-    return np.asarray(codes, dtype=np.int64), pd.Index(np.asarray(uniques, dtype=object))
+    distinct = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    return np.asarray(codes, dtype=np.int64), distinct
+
+
+def _positions(index: pd.Index, uniques: pd.Index) -> np.ndarray:
+    """Return the position in ``index`` of each of ``uniques`` (-1 when absent), then -1.
+
+    Both hold distinct values. The smaller side is hashed into the other's
+    table: ``uniques`` (the distinct values of prepared records, kept for every
+    part of a screening with its table) may be far larger than a context's
+    index, or far smaller.
+    """
+    if len(uniques) <= len(index):
+        at = np.asarray(index.get_indexer(uniques), dtype=np.int64)
+    else:
+        found = np.asarray(uniques.get_indexer(index), dtype=np.int64)
+        at = np.full(len(uniques), -1, dtype=np.int64)
+        inside = found >= 0
+        at[found[inside]] = np.flatnonzero(inside)
+    return np.append(at, -1)
 
 
 def _codes_in(names: pd.Index, values: pd.Series) -> np.ndarray:

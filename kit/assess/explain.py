@@ -221,7 +221,6 @@ def expl_proxy_recorded(ctx: Context, *, hours: float = 4) -> RuleResult:
 )
 def expl_duty_check(ctx: Context) -> RuleResult:
     """Weakly explain road-check and traffic lookups made on a matching duty."""
-    shifts = records.roster(ctx)["shifts"]
     purpose = text(ctx.cache["log"]["purpose"]).str.strip()
     parts = []
     for word, duties in ctx.config.duty_check.items():
@@ -229,7 +228,7 @@ def expl_duty_check(ctx: Context) -> RuleResult:
         if not mask.any():
             continue
         sub = ctx.lookups.loc[mask, ["row", "q", "t"]]
-        on = shifts[shifts["on_duty"] & shifts["duty"].isin(list(duties))].reset_index(drop=True)
+        on = records.on_duty(ctx, list(duties))
         covered, which = cover(
             sub["q"].to_numpy(),
             sub["t"].to_numpy(),

@@ -36,7 +36,7 @@ def off_duty(ctx: Context) -> RuleResult:
     rec = records.roster(ctx)
     shifts = rec["shifts"]
     look = ctx.lookups
-    on = shifts[shifts["on_duty"]].reset_index(drop=True)
+    on = rec["on"]
     on_shift, _ = cover(
         look["q"].to_numpy(),
         look["t"].to_numpy(),

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from kit.assess.context import NAT, Context, date_days, local_day, normal_case_no, refs, text, to_us
 
-__all__ = ["cases", "comms", "register", "roster", "tickets", "worklog"]
+__all__ = ["cases", "comms", "on_duty", "register", "roster", "tickets", "worklog"]
 
 
 def _cached(ctx: Context, name: str) -> Any:
@@ -226,12 +226,35 @@ def roster(ctx: Context) -> dict[str, Any]:
     prep = ctx.prepared("records:roster", lambda: _prepare_roster(ctx, frame))
     shifts = prep["shifts"].copy()
     shifts["q"] = ctx.officer_codes(shifts["officer"], "roster:officer")
+    on = prep["on"].copy()
+    on["q"] = shifts["q"].to_numpy()[prep["on_rows"]]
     unit_days = prep["unit_days"]
     lookup_days = pd.MultiIndex.from_arrays([ctx.lookups["q_unit"], ctx.lookups["day"]])
     covered = np.asarray(lookup_days.isin(unit_days))
-    out = {"shifts": shifts, "covered": covered}
+    out = {"shifts": shifts, "on": on, "covered": covered}
     ctx.cache["records:roster"] = out
     return dict(out)
+
+
+def on_duty(ctx: Context, duties: list[str]) -> pd.DataFrame:
+    """Return the on-duty shifts of the roster whose duty is one of ``duties`` (with ``q``).
+
+    The selection does not depend on the lookups: it is made once for every
+    context sharing the records, and only the officer codes are the context's.
+    """
+    shifts = roster(ctx)["shifts"]
+    name = "roster:on:" + "|".join(sorted(duties))
+
+    def select() -> dict[str, Any]:
+        prepared = ctx.prepared("records:roster", lambda: None)
+        on, rows = prepared["on"], prepared["on_rows"]
+        keep = on["duty"].isin(duties).to_numpy()
+        return {"on": on[keep].reset_index(drop=True), "rows": rows[keep]}
+
+    chosen = ctx.prepared(name, select)
+    out = chosen["on"].copy()
+    out["q"] = shifts["q"].to_numpy()[chosen["rows"]]
+    return out
 
 
 def _prepare_roster(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
@@ -254,7 +277,9 @@ def _prepare_roster(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
     unit_days = pd.MultiIndex.from_arrays(
         [shifts["unit"], shifts["day"].fillna(-1).astype("int64")]
     ).unique()
-    return {"shifts": shifts, "unit_days": unit_days}
+    on_rows = np.flatnonzero(shifts["on_duty"].to_numpy())
+    on = shifts.iloc[on_rows].reset_index(drop=True)
+    return {"shifts": shifts, "on": on, "on_rows": on_rows, "unit_days": unit_days}
 
 
 def register(ctx: Context) -> dict[str, Any]:
