@@ -133,18 +133,33 @@ print(json.dumps({{"rows": table.num_rows, "s": time.perf_counter() - t,
 """
 
 SCREEN_SCRIPT = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from kit.store import open_store
 from kit.assess import screen
 from kit.assess.screen import parts
 store = open_store({store!r})
+jobs = {jobs!r}
+made = []
+import kit.children
+real_fork = kit.children.fork
+def counted():
+    pid = real_fork()
+    if pid:
+        made.append(pid)
+    return pid
+kit.children.fork = counted
 t, c = time.perf_counter(), time.process_time()
-screen(store, Path({out!r}) / "screen.parquet")
-print(json.dumps({{"s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+screen(store, Path({out!r}) / "screen.parquet", jobs=jobs)
+s = time.perf_counter() - t
+own = time.process_time() - c
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({{"s": s, "cpu_s": own + children.ru_utime + children.ru_stime,
+                  "processes": 1 + len(made),
                   "parts": len(parts(store, None, None)),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_peak_mib": children.ru_maxrss / 1024}}))
 """
 
 
@@ -159,7 +174,7 @@ def _fresh(script: str) -> dict[str, Any]:
     return result
 
 
-def time_screen(store: Path, out: Path) -> dict[str, Any]:
+def time_screen(store: Path, out: Path, jobs: int | None = None) -> dict[str, Any]:
     """Time ``screen`` on a store against a plain DuckDB scan, each in a fresh process.
 
     The scan (every column of every lookup into Arrow) runs before and after
@@ -167,7 +182,9 @@ def time_screen(store: Path, out: Path) -> dict[str, Any]:
     memory is each process's ``ru_maxrss``.
     """
     before = _fresh(SCAN_SCRIPT.format(store=str(store)))
-    screened = _fresh(SCREEN_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out)))
+    screened = _fresh(
+        SCREEN_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out), jobs=jobs)
+    )
     after = _fresh(SCAN_SCRIPT.format(store=str(store)))
     scan_s = (before["s"] + after["s"]) / 2
     scan_cpu = (before["cpu_s"] + after["cpu_s"]) / 2
@@ -180,7 +197,9 @@ def time_screen(store: Path, out: Path) -> dict[str, Any]:
         "screen_s": round(screened["s"], 2),
         "screen_cpu_s": round(screened["cpu_s"], 2),
         "screen_parts": screened["parts"],
+        "screen_processes": screened["processes"],
         "screen_peak_mib": round(screened["peak_mib"]),
+        "screen_worker_peak_mib": round(screened["worker_peak_mib"]),
         "ratio_wall": round(screened["s"] / scan_s, 1),
         "ratio_cpu": round(screened["cpu_s"] / max(scan_cpu, 1e-9), 1),
     }
@@ -210,11 +229,14 @@ def main() -> None:
     parser.add_argument(
         "--store", type=Path, nargs="+", help="time screen on these existing stores only"
     )
+    parser.add_argument(
+        "--jobs", type=int, help="processes screening at once (default: the kit's default)"
+    )
     args = parser.parse_args()
     if args.store:
         for store in args.store:
             with tempfile.TemporaryDirectory() as tmp:
-                print(json.dumps(time_screen(store, Path(tmp))), flush=True)
+                print(json.dumps(time_screen(store, Path(tmp), args.jobs)), flush=True)
         return
     results = [run_seed(s, args.officers, args.months) for s in args.seeds]
     for r in results:

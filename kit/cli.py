@@ -103,6 +103,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         end=args.end,
         unit=args.unit,
         officer=args.officer,
+        jobs=args.jobs,
     )
     for path in written:
         print(path)
@@ -289,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--unit", metavar="UNIT")
     screen.add_argument("--officer", metavar="ID")
     screen.add_argument("--out", required=True, metavar="FILE", help=".csv or .parquet")
+    screen.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes screening at once (default: cores, fewer if memory is short)",
+    )
     screen.set_defaults(run=_cmd_screen)
 
     investigate = commands.add_parser("investigate", help="evidence bundle on one officer")

@@ -42,8 +42,8 @@ def test_parts_are_whole_months_within_the_limit(store) -> None:
 
 @pytest.mark.parametrize("ext", [".parquet", ".csv"])
 def test_screen_in_parts_equals_screen_whole(store, tmp_path: Path, ext: str) -> None:
-    whole = screen(store, tmp_path / f"whole{ext}")
-    split = screen(store, tmp_path / f"split{ext}", chunk_lookups=1)
+    whole = screen(store, tmp_path / f"whole{ext}", jobs=1)
+    split = screen(store, tmp_path / f"split{ext}", chunk_lookups=1, jobs=1)
     assert [p.name.replace("whole", "") for p in whole] == [
         p.name.replace("split", "") for p in split
     ]
@@ -60,14 +60,137 @@ def test_screen_in_parts_equals_screen_whole(store, tmp_path: Path, ext: str) ->
 def test_screen_in_parts_of_a_range(store, tmp_path: Path) -> None:
     months = sorted(store.manifest.months)
     start, end = months[0] + "-20", months[1] + "-10"
-    whole = screen(store, tmp_path / "whole.parquet", start=start, end=end)
-    split = screen(store, tmp_path / "split.parquet", start=start, end=end, chunk_lookups=1)
+    whole = screen(store, tmp_path / "whole.parquet", start=start, end=end, jobs=1)
+    split = screen(store, tmp_path / "split.parquet", start=start, end=end, chunk_lookups=1, jobs=1)
     lookups = _read(whole[0])
     assert len(lookups) > 0
     assert lookups["time"].str[:10].min() >= start
     assert lookups["time"].str[:10].max() <= end
     pd.testing.assert_frame_equal(lookups, _read(split[0]))
     pd.testing.assert_frame_equal(_sorted(_read(whole[1])), _sorted(_read(split[1])))
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the worker processes a screening forks (their process IDs)."""
+    import kit.children
+
+    made: list[int] = []
+    real = kit.children.fork
+
+    def counted() -> int:
+        pid = real()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(kit.children, "fork", counted)
+    return made
+
+
+@pytest.mark.parametrize(("ext", "jobs"), [(".parquet", 2), (".csv", 2), (".parquet", 3)])
+def test_screen_in_processes_equals_one_process(
+    store, tmp_path: Path, forks: list[int], ext: str, jobs: int
+) -> None:
+    one = screen(store, tmp_path / f"one{ext}", jobs=1)
+    assert forks == []
+    several = screen(store, tmp_path / f"several{ext}", jobs=jobs)
+    assert len(forks) == jobs - 1  # this process screens the first run of months itself
+    assert [p.name.replace("one", "") for p in one] == [
+        p.name.replace("several", "") for p in several
+    ]
+    if ext == ".csv":
+        assert one[0].read_bytes() == several[0].read_bytes()
+    pd.testing.assert_frame_equal(_read(one[0]), _read(several[0]))
+    pd.testing.assert_frame_equal(_sorted(_read(one[1])), _sorted(_read(several[1])))
+    for a, b in zip(one[2:], several[2:], strict=True):
+        pd.testing.assert_frame_equal(_read(a), _read(b))
+    # the workers' spool folder is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in one + several)
+
+
+def test_screen_stays_in_one_process_when_told(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIT_BACKGROUND_WRITERS", "0")
+    screen(store, tmp_path / "one.parquet", jobs=2)
+    assert forks == []
+
+
+def test_a_failing_worker_fails_the_screening_with_its_error(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sys
+
+    from kit.errors import ConfigError
+
+    screen_mod = sys.modules["kit.assess.screen"]
+    real = screen_mod.evaluate
+    parent = os.getpid()
+
+    def failing(*args, **kwargs):
+        if os.getpid() != parent:
+            raise ConfigError("a threshold is wrong", column="minutes")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "evaluate", failing)
+    with pytest.raises(ConfigError, match="a threshold is wrong"):
+        screen(store, tmp_path / "out.parquet", jobs=2)
+    assert len(forks) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # reaped
+    assert list(tmp_path.iterdir()) == []  # no spool folder, no half-written file
+
+
+def test_a_killed_worker_says_to_screen_in_one_process(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import sys
+
+    from kit.errors import KitError
+
+    screen_mod = sys.modules["kit.assess.screen"]
+    real = screen_mod.evaluate
+    parent = os.getpid()
+
+    def killed(*args, **kwargs):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "evaluate", killed)
+    with pytest.raises(KitError, match=r"lack of memory.*--jobs 1"):
+        screen(store, tmp_path / "out.csv", jobs=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shares_split_parts_into_runs_of_about_equal_lookups() -> None:
+    from kit.assess.screen import _shares
+
+    assert _shares([10, 10, 10, 10], 2) == [range(0, 2), range(2, 4)]
+    assert _shares([30, 10, 10, 10], 2) == [range(0, 1), range(1, 4)]
+    assert _shares([10, 10, 10], 3) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert _shares([10, 10], 4) == [range(0, 1), range(1, 2)]  # no empty run
+    assert _shares([5], 2) == [range(0, 1)]
+    assert _shares([10, 10, 10, 10], 1) == [range(0, 4)]
+    runs = _shares([7, 1, 1, 1, 1, 1, 1, 1], 2)
+    assert [list(r) for r in runs] == [[0], [1, 2, 3, 4, 5, 6, 7]]
+
+
+def test_affordable_jobs_keep_within_the_memory_left() -> None:
+    from kit.assess.screen import BYTES_PER_LOOKUP, affordable_jobs
+
+    window = 1_000_000
+    each = window * BYTES_PER_LOOKUP
+    assert affordable_jobs(2, [window, window], None) == 2  # unknown: as asked
+    assert affordable_jobs(2, [window, window], int(2 * each / 0.8)) == 2
+    assert affordable_jobs(2, [window, window], int(2 * each / 0.8) - 1) == 1
+    assert affordable_jobs(3, [window, window, window], int(2.5 * each / 0.8)) == 2
+    assert affordable_jobs(2, [window, window], 0) == 1  # never fewer than one
+    assert affordable_jobs(1, [window], 10**15) == 1
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +260,38 @@ def test_cover_of_a_few_days_searches_only_the_overlapping_intervals() -> None:
     np.testing.assert_array_equal(fast, full)
     np.testing.assert_array_equal(fast_which[full], full_which[full])
     assert (fast_which[~fast] == -1).all()
+
+
+def test_kit_screen_jobs_option(store, tmp_path: Path, forks: list[int]) -> None:
+    import os
+
+    from kit.cli import main
+
+    assert main(["screen", "--store", str(store.path), "--out", str(tmp_path / "a.csv")]) == 0
+    # by default one process per core, each with at least one of the three months
+    made = min(os.cpu_count() or 1, 3) - 1
+    assert len(forks) == made
+    code = main(
+        ["screen", "--store", str(store.path), "--out", str(tmp_path / "b.csv"), "--jobs", "1"]
+    )
+    assert code == 0
+    assert len(forks) == made
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_planned_runs_split_months_evenly_then_into_parts() -> None:
+    from kit.assess.screen import _month_days, _planned
+
+    months = [(f"2023-{m:02d}", 80) for m in range(1, 13)]
+    bounds, sizes, runs = _planned(months, None, None, 10**9, 2)
+    assert runs == [range(0, 1), range(1, 2)]
+    assert sizes == [480, 480]
+    assert bounds == [(None, _month_days("2023-06")[1]), (_month_days("2023-07")[0], None)]
+    # each run is cut into parts of at most the limit, whole months
+    bounds, sizes, runs = _planned(months, 100, 200, 250, 2)
+    assert runs == [range(0, 2), range(2, 4)]
+    assert sizes == [240, 240, 240, 240]
+    assert bounds[0][0] == 100 and bounds[-1][1] == 200
+    for (_, last), (first, _) in itertools.pairwise(bounds[1:-1]):
+        assert first == last + 1
+    assert _planned([], None, None, 10, 2) == ([(None, None)], [0], [range(0, 1)])

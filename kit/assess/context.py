@@ -307,7 +307,7 @@ class Context:
         """
         if name is None:
             wanted = pd.Index(np.asarray(values, dtype=object), dtype=object)
-            return np.asarray(index.get_indexer(wanted), dtype=np.int64)
+            return np.asarray(self._object_index(index).get_indexer(wanted), dtype=np.int64)
         codes, uniques = self.prepared("codes:" + name, lambda: _factorised(values))
         return np.asarray(_positions(self._object_index(index), uniques)[codes], dtype=np.int64)
 

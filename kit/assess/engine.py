@@ -486,6 +486,20 @@ def evaluate(
     return Evaluation(ctx, keep, rows, out, evidence, comm_rows, unchecked, comm_hits, counts)
 
 
+def prepare_records(records: Any, cfg: Config) -> dict[str, Any]:
+    """Return the preparations of the records that every assessment over them shares.
+
+    ``records``: a dataset without lookups. Every rule runs once on it, so
+    each makes the preparations it makes before reading any lookup (see
+    :meth:`kit.assess.context.Context.prepared`); contexts built later with
+    the returned dict reuse them. Made once before a screening's processes
+    fork, they are made once in all.
+    """
+    shared: dict[str, Any] = {}
+    evaluate(records, cfg, None, None, shared=shared, narrow=True)
+    return shared
+
+
 def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
     sub = ctx.subjects
     pos = np.full(ctx.n, -1, dtype=np.int64)

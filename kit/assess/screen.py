@@ -11,9 +11,16 @@ whichever the parts; the evidence file lists each part's rows together.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import gc
+import itertools
+import os
+import pickle
+import shutil
+import signal
+import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +31,14 @@ import pyarrow.parquet as pq
 
 from kit.assess.config import load_config
 from kit.assess.context import local_day, to_us
-from kit.assess.engine import MARGIN, _day_number, _load, communication_table, evaluate
+from kit.assess.engine import (
+    MARGIN,
+    _day_number,
+    _load,
+    communication_table,
+    evaluate,
+    prepare_records,
+)
 from kit.errors import ConfigError
 from kit.export import neutralise_formulas, write_csv
 from kit.frames import isin
@@ -88,35 +102,92 @@ def _iso(series: pd.Series) -> pd.Series:
 class _Output:
     """One output file written part after part (Parquet row groups, or CSV lines)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, header: bool = True) -> None:
         self.path = path
         self.parquet = path.suffix.lower() == ".parquet"
+        self.header = header
         self.writer: pq.ParquetWriter | None = None
         self.handle: TextIO | None = None
 
     def append(self, frame: pd.DataFrame) -> None:
         """Append rows; the first call writes the header (CSV) or fixes the schema (Parquet)."""
         if self.parquet:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self.writer is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.writer = pq.ParquetWriter(self.path, table.schema)
-            self.writer.write_table(table.cast(self.writer.schema))
-        elif self.handle is None:
+            self.append_table(pa.Table.from_pandas(frame, preserve_index=False))
+        elif self.handle is None and self.header:
             write_csv(frame, self.path)
             self.handle = self.path.open("a", encoding="utf-8", newline="")
         else:
+            if self.handle is None:
+                self.handle = self.path.open("w", encoding="utf-8", newline="")
             neutralise_formulas(frame).to_csv(
                 self.handle, header=False, index=False, lineterminator="\n"
             )
+
+    def append_table(self, table: pa.Table) -> None:
+        """Append an Arrow table of the columns :meth:`append` writes (Parquet only)."""
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table.cast(self.writer.schema))
+
+    def append_lines(self, path: Path) -> None:
+        """Append the CSV lines (no header) another process wrote to ``path``."""
+        if self.handle is None:
+            raise RuntimeError("the CSV header is written before another process's lines")
+        self.handle.flush()
+        with path.open("rb") as lines:
+            shutil.copyfileobj(lines, self.handle.buffer, 1 << 20)
+        self.handle.buffer.flush()
 
     def close(self) -> Path:
         """Finish the file and return its path."""
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
         if self.handle is not None:
             self.handle.close()
+            self.handle = None
         return self.path
+
+
+class _Spool:
+    """The rows of the parts a worker process screens, for the parent to append in order.
+
+    Parquet output: each part's rows as an Arrow IPC file (the parent writes
+    them into its Parquet file); CSV: the lines without header, in one file.
+    """
+
+    def __init__(self, folder: Path, name: str, parquet: bool) -> None:
+        self.folder = folder
+        self.name = name
+        self.parquet = parquet
+        self.count = 0
+        self.lines = None if parquet else _Output(folder / f"{name}.csv", header=False)
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Keep one part's rows."""
+        if self.lines is not None:
+            self.lines.append(frame)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            path = self.folder / f"{self.name}-{self.count}.arrow"
+            with pa.ipc.new_file(path, table.schema) as writer:
+                writer.write_table(table)
+        self.count += 1
+
+    def close(self) -> None:
+        """Finish the files."""
+        if self.lines is not None:
+            self.lines.close()
+
+    def into(self, output: _Output) -> None:
+        """Append the rows kept, in order, to ``output`` (in the parent)."""
+        if self.lines is not None:
+            output.append_lines(self.lines.path)
+            return
+        for i in range(self.count):
+            with pa.memory_map(str(self.folder / f"{self.name}-{i}.arrow")) as source:
+                output.append_table(pa.ipc.open_file(source).read_all())
 
 
 class _Window:
@@ -220,6 +291,41 @@ def _month_days(month: str) -> tuple[int, int]:
     return (first - epoch).days, (following - epoch).days - 1
 
 
+def _month_rows(store: Any, lo: int | None, hi: int | None) -> list[tuple[str, int]]:
+    """Return the stored months that overlap the days ``lo``..``hi``, with their lookups."""
+    months = []
+    for month in sorted(store.manifest.months):
+        first, last = _month_days(month)
+        if (lo is not None and last < lo) or (hi is not None and first > hi):
+            continue
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("query_log", [month]))
+        months.append((month, rows))
+    return months
+
+
+def _grouped(
+    months: list[tuple[str, int]], lo: int | None, hi: int | None, limit: int
+) -> tuple[list[tuple[int | None, int | None]], list[int]]:
+    """Return the parts of :func:`parts` and the lookups of each."""
+    groups: list[list[str]] = []
+    sizes: list[int] = []
+    for month, rows in months:
+        if groups and sizes[-1] + rows <= limit:
+            groups[-1].append(month)
+            sizes[-1] += rows
+        else:
+            groups.append([month])
+            sizes.append(rows)
+    if len(groups) <= 1:
+        return [(lo, hi)], [sum(sizes)]
+    bounds: list[tuple[int | None, int | None]] = [
+        (_month_days(g[0])[0], _month_days(g[-1])[1]) for g in groups
+    ]
+    bounds[0] = (lo, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], hi)
+    return bounds, sizes
+
+
 def parts(
     store: Any, lo: int | None, hi: int | None, limit: int = CHUNK_LOOKUPS
 ) -> list[tuple[int | None, int | None]]:
@@ -236,27 +342,327 @@ def parts(
         First and last day number of each part, in order.
 
     """
-    groups: list[list[str]] = []
-    held = 0
-    for month in sorted(store.manifest.months):
-        first, last = _month_days(month)
-        if (lo is not None and last < lo) or (hi is not None and first > hi):
-            continue
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in store.files("query_log", [month]))
-        if groups and held + rows <= limit:
-            groups[-1].append(month)
-            held += rows
+    return _grouped(_month_rows(store, lo, hi), lo, hi, limit)[0]
+
+
+def _shares(sizes: list[int], jobs: int) -> list[range]:
+    """Split consecutive parts into at most ``jobs`` runs of about equal lookups.
+
+    Each run is a ``range`` of part positions; runs are consecutive, in
+    order, and none is empty.
+    """
+    if jobs <= 1 or len(sizes) <= 1:
+        return [range(len(sizes))]
+    total = sum(sizes)
+    ends = np.cumsum(sizes)
+    cuts = [0]
+    for k in range(1, min(jobs, len(sizes))):
+        # the cut nearest to k / jobs of the lookups, after the previous cut
+        at = int(np.argmin(np.abs(ends - total * k / jobs))) + 1
+        at = min(max(at, cuts[-1] + 1), len(sizes) - 1)
+        if at > cuts[-1]:
+            cuts.append(at)
+    cuts.append(len(sizes))
+    return [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+BYTES_PER_LOOKUP = 5_000
+"""Memory a screening process needs per lookup of its window, beyond the records it
+shares with the others (measured: 3.1 KB at 1 M lookups, 4.5 KB per window lookup
+at 11 M; rounded up)."""
+
+
+def _available_memory() -> int | None:
+    """Return the memory the system can still give (``MemAvailable``), or ``None`` if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def affordable_jobs(wanted: int, windows: list[int], available: int | None) -> int:
+    """Return how many processes may screen at once without running out of memory.
+
+    Parameters
+    ----------
+    wanted
+        Processes asked for.
+    windows
+        Lookups each process holds at most (its largest part with margins).
+    available
+        Bytes the system can still give, ``None`` when unknown (then ``wanted``).
+
+    Returns
+    -------
+    int
+        The most processes, up to ``wanted``, whose windows at
+        :data:`BYTES_PER_LOOKUP` fit in 80 % of ``available``; at least 1.
+
+    """
+    if available is None or wanted <= 1:
+        return max(1, wanted)
+    need = sorted((w * BYTES_PER_LOOKUP for w in windows), reverse=True)
+    budget = 0.8 * available
+    count = 0
+    for bytes_needed in need[:wanted]:
+        if budget < bytes_needed:
+            break
+        budget -= bytes_needed
+        count += 1
+    return max(1, count)
+
+
+def _windows(
+    months: list[tuple[str, int]], bounds: list[tuple[int | None, int | None]], runs: list[range]
+) -> list[int]:
+    """Return the largest window (lookups of a part and its margins) of each run."""
+    spans = [_month_days(month) for month, _ in months]
+    largest = []
+    for positions in runs:
+        most = 0
+        for i in positions:
+            lo, hi = bounds[i]
+            first = -(10**9) if lo is None else lo - MARGIN.days
+            last = 10**9 if hi is None else hi + MARGIN.days
+            rows = sum(
+                n for (a, b), (_, n) in zip(spans, months, strict=True) if b >= first and a <= last
+            )
+            most = max(most, rows)
+        largest.append(most)
+    return largest
+
+
+def _planned(
+    months: list[tuple[str, int]], lo: int | None, hi: int | None, limit: int, workers: int
+) -> tuple[list[tuple[int | None, int | None]], list[int], list[range]]:
+    """Split the months into runs of about equal lookups, one per worker, and each into parts.
+
+    Returns the parts (as :func:`parts`, at most ``limit`` lookups each), the
+    lookups of each part, and the runs as ranges of part positions.
+    """
+    bounds: list[tuple[int | None, int | None]] = []
+    sizes: list[int] = []
+    runs: list[range] = []
+    month_runs = _shares([rows for _, rows in months], workers)
+    for n, positions in enumerate(month_runs):
+        chosen = [months[i] for i in positions]
+        first = lo if n == 0 or not chosen else _month_days(chosen[0][0])[0]
+        last = hi if n == len(month_runs) - 1 or not chosen else _month_days(chosen[-1][0])[1]
+        run_bounds, run_sizes = _grouped(chosen, first, last, max(limit, 1))
+        runs.append(range(len(bounds), len(bounds) + len(run_bounds)))
+        bounds += run_bounds
+        sizes += run_sizes
+    return bounds, sizes, runs
+
+
+def screen_jobs(jobs: int | None) -> int:
+    """Return how many processes screen at once: ``jobs``, else the cores (1 without fork)."""
+    from kit.children import in_background
+
+    if not in_background():
+        return 1
+    return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one process hands back from screening its run of parts."""
+
+    comm_rows: list[pd.DataFrame]
+    counts: dict[str, int]
+    communications: pd.DataFrame | None
+
+
+def _screen_run(
+    source: Any,
+    bounds: list[tuple[int | None, int | None]],
+    base: Any,
+    task: dict[str, Any],
+    lookups_out: _Output | _Spool,
+    evidence_out: _Output | _Spool,
+    shared: dict[str, Any] | None = None,
+) -> _Run:
+    """Screen consecutive parts in this process and append their rows.
+
+    ``base``: the records of a store screened in several parts (``None``
+    otherwise, or to take them from the first part). The parts share their
+    preparations of the records (``shared``: those made before, if any).
+    """
+    from_store, several = task["from_store"], task["several"]
+    shared = {} if shared is None else shared
+    window = _Window(source) if several else None
+    run = _Run([], {}, None)
+    for i, (part_lo, part_hi) in enumerate(bounds):
+        if window is not None:
+            data = window.load(part_lo, part_hi, base)
         else:
-            groups.append([month])
-            held = rows
-    if len(groups) <= 1:
-        return [(lo, hi)]
-    bounds: list[tuple[int | None, int | None]] = [
-        (_month_days(g[0])[0], _month_days(g[-1])[1]) for g in groups
-    ]
-    bounds[0] = (lo, bounds[0][1])
-    bounds[-1] = (bounds[-1][0], hi)
-    return bounds
+            data = _load(source, part_lo, part_hi, reuse=base)
+        if from_store and base is None and several:
+            empty = type(data).from_frames()
+            base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
+        evaluation = evaluate(
+            data,
+            task["config"],
+            part_lo,
+            part_hi,
+            task["officer"],
+            task["unit"],
+            shared,
+            narrow=True,
+        )
+        del data
+        lookups_out.append(_lookup_rows(evaluation.lookups, task["ext"]))
+        evidence_out.append(evaluation.evidence)
+        run.comm_rows.append(evaluation.communication_rows)
+        run.counts = evaluation.record_counts
+        run.communications = evaluation.ctx.data.communications
+        del evaluation
+        if window is not None and i + 1 < len(bounds):
+            window.keep_from(bounds[i + 1][0])
+        if base is not None:
+            base = _drop_prepared(base, shared)
+        gc.collect()
+        pa.default_memory_pool().release_unused()
+    return run
+
+
+def _worker(
+    source: Any,
+    bounds: list[tuple[int | None, int | None]],
+    base: Any,
+    shared: dict[str, Any],
+    task: dict[str, Any],
+    folder: Path,
+    name: str,
+) -> None:
+    """Body of a forked worker: screen its parts into ``folder``, report, exit."""
+    status = 1
+    try:
+        source.in_forked_child()
+        parquet = task["ext"] == ".parquet"
+        lookups = _Spool(folder, name + ".lookups", parquet)
+        evidence = _Spool(folder, name + ".evidence", parquet)
+        run = _screen_run(source, bounds, base, task, lookups, evidence, shared)
+        lookups.close()
+        evidence.close()
+        run.communications = None  # the parent holds the same records
+        with (folder / f"{name}.run.pickle").open("wb") as out:
+            pickle.dump(run, out, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    except BaseException as error:  # every failure is handed to the parent
+        try:
+            with (folder / f"{name}.error.pickle").open("wb") as out:
+                pickle.dump(error, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an error that cannot be pickled: its type is reported
+            (folder / f"{name}.error.txt").write_text(type(error).__name__, encoding="utf-8")
+    finally:
+        os._exit(status)
+
+
+def _stop(pids: list[int]) -> None:
+    """End the workers still running (the screening failed) and reap them."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _joined(pid: int, folder: Path, name: str) -> _Run:
+    """Wait for a worker and return what it handed back, or raise its error."""
+    from kit.errors import KitError
+
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        with (folder / f"{name}.run.pickle").open("rb") as handle:
+            run: _Run = pickle.load(handle)
+        return run
+    error_file = folder / f"{name}.error.pickle"
+    if error_file.exists():
+        with error_file.open("rb") as handle:
+            error = pickle.load(handle)
+        raise error
+    what = (folder / f"{name}.error.txt").read_text(encoding="utf-8") if code > 0 else ""
+    how = f"stopped with {what}" if what else f"ended (exit status {code})"
+    if code < 0:
+        how += ", most likely for lack of memory"
+    raise KitError(
+        f"a screening worker process {how}; run the screening again with --jobs 1 "
+        "(one process, less memory)"
+    )
+
+
+def _screen_in_processes(
+    source: Any,
+    months: list[tuple[str, int]],
+    bounds: list[tuple[int | None, int | None]],
+    sizes: list[int],
+    runs: list[range],
+    task: dict[str, Any],
+    out: Path,
+    lookups_file: _Output,
+    evidence_file: _Output,
+) -> _Run:
+    """Screen each run of parts in its own process; this one takes the first.
+
+    The records (every kind but the query log) are read and prepared here
+    once (:func:`kit.assess.engine.prepare_records`); the forked workers see
+    them as they are, without copies. Each worker keeps its rows in a folder
+    beside FILE; they are appended to the files after this process's own, in
+    the order of the parts, so the files are those one process would write.
+    """
+    from kit.children import fork
+    from kit.store import load_dataset
+
+    day = next((b for b in (bounds[0][0], bounds[0][1]) if b is not None), None)
+    if day is None:
+        day = _month_days(min(source.manifest.months))[0]
+    data = load_dataset(source, _date(day), _date(day))
+    empty = type(data).from_frames()
+    base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
+    del data
+    shared = prepare_records(base, task["config"])
+    base = _drop_prepared(base, shared)
+    gc.collect()
+    # with the records read, as many processes as the memory left allows
+    fits = affordable_jobs(len(runs), _windows(months, bounds, runs), _available_memory())
+    if fits < len(runs):
+        runs = _shares(sizes, fits)
+    if len(runs) == 1:
+        return _screen_run(source, bounds, base, task, lookups_file, evidence_file, shared)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".kit-screen-", dir=out.parent) as tmp:
+        folder = Path(tmp)
+        workers: list[tuple[int, str, range]] = []
+        for n, positions in enumerate(runs[1:], start=1):
+            name = f"run{n}"
+            pid = fork()
+            if pid == 0:
+                _worker(source, [bounds[i] for i in positions], base, shared, task, folder, name)
+            workers.append((pid, name, positions))
+        try:
+            own = [bounds[i] for i in runs[0]]
+            run = _screen_run(source, own, base, task, lookups_file, evidence_file, shared)
+            handed = []
+            while workers:
+                pid, name, positions = workers[0]
+                handed.append((_joined(pid, folder, name), name, positions))
+                workers.pop(0)
+        except BaseException:
+            _stop([pid for pid, _, _ in workers])
+            raise
+        parquet = task["ext"] == ".parquet"
+        for other, name, positions in handed:
+            for spool, output in (("lookups", lookups_file), ("evidence", evidence_file)):
+                kept = _Spool(folder, f"{name}.{spool}", parquet)
+                kept.count = len(positions)
+                kept.into(output)
+            run.comm_rows.extend(other.comm_rows)
+    return run
 
 
 def screen(
@@ -269,6 +675,7 @@ def screen(
     officer: str | None = None,
     config: Any = None,
     chunk_lookups: int = CHUNK_LOOKUPS,
+    jobs: int | None = None,
 ) -> list[Path]:
     """Assess every lookup in range and write the ``kit screen`` files.
 
@@ -287,6 +694,11 @@ def screen(
     chunk_lookups
         From a store, screen whole months at a time, at most this many lookups
         in range per part (see :func:`parts`); a dataset is screened whole.
+    jobs
+        From a store, processes screening at once (default: the cores; see
+        :func:`screen_jobs`). The months are split into that many runs of
+        parts of about equal lookups, each run screened by its own process;
+        the files are the same whatever the number.
 
     Returns
     -------
@@ -298,6 +710,8 @@ def screen(
     ------
     ConfigError
         When FILE is neither ``.csv`` nor ``.parquet``.
+    kit.errors.KitError
+        When a worker process fails without an error of its own (killed).
 
     """
     out = Path(out)
@@ -307,38 +721,38 @@ def screen(
     cfg = load_config(config)
     lo, hi = _day_number(start, "start"), _day_number(end, "end")
     from_store = not (hasattr(source, "query_log") and hasattr(source, "subjects"))
-    bounds = parts(source, lo, hi, chunk_lookups) if from_store else [(lo, hi)]
+    workers = screen_jobs(jobs) if from_store else 1
+    if from_store:
+        months = _month_rows(source, lo, hi)
+        bounds, sizes, runs = _planned(months, lo, hi, chunk_lookups, workers)
+    else:
+        months, bounds, sizes, runs = [], [(lo, hi)], [0], [range(1)]
+    task = {
+        "config": cfg,
+        "officer": officer,
+        "unit": unit,
+        "ext": ext,
+        "from_store": from_store,
+        "several": len(bounds) > 1,
+    }
     lookups_file = _Output(out)
     evidence_file = _Output(out.with_name(out.stem + ".evidence" + ext))
-    comm_rows: list[pd.DataFrame] = []
-    base: Any = None
-    shared: dict[str, Any] = {}
-    window = _Window(source) if len(bounds) > 1 else None
-    for i, (part_lo, part_hi) in enumerate(bounds):
-        if window is not None:
-            data = window.load(part_lo, part_hi, base)
+    try:
+        if len(runs) == 1:
+            run = _screen_run(source, bounds, None, task, lookups_file, evidence_file)
         else:
-            data = _load(source, part_lo, part_hi, reuse=base)
-        if from_store and base is None and len(bounds) > 1:
-            empty = type(data).from_frames()
-            base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
-        evaluation = evaluate(data, cfg, part_lo, part_hi, officer, unit, shared, narrow=True)
-        del data
-        lookups_file.append(_lookup_rows(evaluation.lookups, ext))
-        evidence_file.append(evaluation.evidence)
-        comm_rows.append(evaluation.communication_rows)
-        counts = evaluation.record_counts
-        communications = evaluation.ctx.data.communications
-        del evaluation
-        if window is not None and i + 1 < len(bounds):
-            window.keep_from(bounds[i + 1][0])
-        if base is not None:
-            base = _drop_prepared(base, shared)
-        gc.collect()
-        pa.default_memory_pool().release_unused()
+            run = _screen_in_processes(
+                source, months, bounds, sizes, runs, task, out, lookups_file, evidence_file
+            )
+    except BaseException:
+        # no half-written file that could pass for a screening
+        for output in (lookups_file, evidence_file):
+            output.close().unlink(missing_ok=True)
+        raise
     written = [lookups_file.close(), evidence_file.close()]
-    if counts.get("communications", 0) > 0:
-        comms = communication_table(communications, pd.concat(comm_rows, ignore_index=True))
+    if run.counts.get("communications", 0) > 0 and run.communications is not None:
+        rows = pd.concat(run.comm_rows, ignore_index=True)
+        comms = communication_table(run.communications, rows)
         if len(comms):
             comms = comms.assign(time=_iso(comms["time"]))
         written.append(_write(comms, out.with_name(out.stem + ".communications" + ext)))

@@ -387,6 +387,10 @@ def write_manifest(store_dir: Path, manifest: Manifest) -> None:
 # ---------------------------------------------------------------- store
 
 
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+"""DuckDB databases a forked child inherited and must not close (:meth:`Store.in_forked_child`)."""
+
+
 @dataclass(frozen=True)
 class Store:
     """An opened store: its folder and manifest. Build one with :func:`open_store`."""
@@ -401,6 +405,18 @@ class Store:
         # footers can be cached across queries.
         database.execute("SET parquet_metadata_cache = true")
         return database
+
+    def in_forked_child(self) -> None:
+        """Drop the DuckDB database inherited from the parent process (call first in a fork).
+
+        DuckDB's worker threads do not survive a fork: a query on the parent's
+        database would wait for them for ever. The child opens its own, and
+        keeps the inherited one unclosed (closing it would wait for the same
+        threads).
+        """
+        inherited = self.__dict__.pop("_database", None)
+        if inherited is not None:
+            _INHERITED.append(inherited)
 
     def files(self, dataset: str, months: list[str] | None = None) -> list[str]:
         """Return absolute paths of a dataset's parts, only the given months' for the query log."""

@@ -24,7 +24,6 @@ import os
 import pickle
 import re
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import pandas as pd
 
+from kit.children import fork, in_background
 from kit.errors import BundleError, ConfigError, KitError
 from kit.export import neutralise_formulas, write_csv
 from kit.views.xlsx import MAX_SHEET_ROWS, SheetColumn, write_workbook
@@ -51,8 +51,6 @@ T = TypeVar("T")
 
 WORKBOOK_NAME = "evidence.xlsx"
 MAX_WIDTH = 60
-BACKGROUND_WRITERS = "KIT_BACKGROUND_WRITERS"
-"""Environment variable: ``0`` writes in place instead of in a forked child."""
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
@@ -230,19 +228,6 @@ def _run_in_child(write: Callable[[], object], reasons: int) -> None:
         os._exit(status)
 
 
-def _in_background() -> bool:
-    """Whether work may go to a forked child (see :data:`BACKGROUND_WRITERS`)."""
-    return hasattr(os, "fork") and os.environ.get(BACKGROUND_WRITERS) != "0"
-
-
-def _fork() -> int:
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about forking a process with threads (a kernel has
-        # some); the child only writes files or a result and exits.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return os.fork()
-
-
 def write_in_child(
     write: Callable[[], object], paths: list[Path], what: str = "the files"
 ) -> FilesInProgress:
@@ -264,11 +249,11 @@ def write_in_child(
         What they are, for an error message.
 
     """
-    if not _in_background():
+    if not in_background():
         write()
         return FilesInProgress(list(paths), what)
     reasons, report = os.pipe()
-    pid = _fork()
+    pid = fork()
     if pid == 0:
         os.close(reasons)
         _run_in_child(write, report)
@@ -335,10 +320,10 @@ def compute_in_child(compute: Callable[[], T]) -> ResultInProgress[T]:
     uses (the child's changes are lost). Computed in place, before returning,
     where :func:`write_in_child` would write in place.
     """
-    if not _in_background():
+    if not in_background():
         return ResultInProgress(compute, _value=[compute()])
     pipe, end = os.pipe()
-    pid = _fork()
+    pid = fork()
     if pid == 0:
         os.close(pipe)
         status = 1
