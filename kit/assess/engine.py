@@ -64,6 +64,10 @@ NEAR_RULES = ("BULK_ACCOUNTS", "PROFILING", "CONCURRENT_IP")
 """Flags that read the lookups within ``minutes`` of a lookup (and their explanations)."""
 
 
+NARROW_SHARE = 0.75
+"""Above this share of the lookups near the range, :func:`_narrow` keeps the whole context."""
+
+
 class LazyTables(Mapping[str, pd.DataFrame]):
     """Tables by name, built on first use (a report that shows none does not pay for them)."""
 
@@ -200,6 +204,9 @@ def _narrow(full: Context, lo: int | None, hi: int | None) -> tuple[Context, np.
         active &= day <= hi + near
     if active.all():
         return full, None
+    if active.mean() > NARROW_SHARE:
+        # so little lies beyond that copying the rest would cost more than it saves
+        return full, None
     rows = np.flatnonzero(active)
     return full.narrowed(rows), rows
 
@@ -241,13 +248,19 @@ def _merge_hits(hits: pd.DataFrame) -> pd.DataFrame:
     multi = counts[inverse] > 1
     if not multi.any():
         return hits
-    many = hits[multi].assign(_key=key[multi])
-    firsts = many.drop_duplicates("_key").sort_values("_key", kind="stable")
-    refs = many.drop_duplicates(["_key", "rests_on"]).sort_values("_key", kind="stable")
-    group = np.searchsorted(firsts["_key"].to_numpy(), refs["_key"].to_numpy())
-    joined = join_lists(group, refs["rests_on"], len(firsts))
-    firsts = firsts.drop(columns="_key").reset_index(drop=True).assign(rests_on=joined)
-    return pd.concat([hits[~multi], firsts], ignore_index=True)
+    at = np.flatnonzero(multi)
+    many_key = key[at]
+    # the first finding of each (row, code), in the order of the keys
+    keys, first = np.unique(many_key, return_index=True)
+    firsts = hits.iloc[at[first]].reset_index(drop=True)
+    # the distinct references of each, in order of appearance, compared as integer codes
+    ref_codes, ref_names = pd.factorize(hits["rests_on"].iloc[at])
+    pair = many_key * (len(ref_names) + 1) + np.asarray(ref_codes, dtype=np.int64) + 1
+    distinct = np.sort(np.unique(pair, return_index=True)[1])
+    distinct = distinct[np.argsort(many_key[distinct], kind="stable")]
+    group = np.searchsorted(keys, many_key[distinct])
+    joined = join_lists(group, hits["rests_on"].iloc[at[distinct]], len(keys))
+    return pd.concat([hits[~multi], firsts.assign(rests_on=joined)], ignore_index=True)
 
 
 def _codes_text(bits: np.ndarray, codes: list[str]) -> np.ndarray:
