@@ -238,17 +238,21 @@ def expl_duty_check(ctx: Context) -> RuleResult:
             latest=False,
         )
         got = sub[covered]
-        # one reason per shift, then taken for each lookup it covers
+        at = which[covered]
+        # one reason per shift that covers a lookup, then taken for each lookup it covers
+        used, inverse = np.unique(at, return_inverse=True)
+        shifts = on.iloc[used].reset_index(drop=True)
         per_shift = (
             ("purpose " + word + " on ")
-            + on["duty"].reset_index(drop=True)
+            + shifts["duty"]
             + " "
-            + clock(on["start"].to_numpy())
+            + clock(shifts["start"].to_numpy())
             + "–"
-            + clock(on["end"].to_numpy())
+            + clock(shifts["end"].to_numpy())
         )
-        at = which[covered]
-        parts.append(_hits(got["row"].to_numpy(), on["ref"].iloc[at], per_shift.iloc[at]))
+        parts.append(
+            _hits(got["row"].to_numpy(), shifts["ref"].iloc[inverse], per_shift.iloc[inverse])
+        )
     if not parts:
         return RuleResult(empty_hits())
     return RuleResult(pd.concat(parts, ignore_index=True))
