@@ -44,16 +44,18 @@ def test_parts_are_whole_months_within_the_limit(store) -> None:
 def test_screen_in_parts_equals_screen_whole(store, tmp_path: Path, ext: str) -> None:
     whole = screen(store, tmp_path / f"whole{ext}", jobs=1)
     split = screen(store, tmp_path / f"split{ext}", chunk_lookups=1, jobs=1)
-    assert [p.name.replace("whole", "") for p in whole] == [
-        p.name.replace("split", "") for p in split
-    ]
-    # the lookups file is the same to the byte (CSV) or the row (Parquet)
-    if ext == ".csv":
-        assert whole[0].read_bytes() == split[0].read_bytes()
-    pd.testing.assert_frame_equal(_read(whole[0]), _read(split[0]))
+    _assert_same_screening(whole, split)
+
+
+def _assert_same_screening(one: list[Path], other: list[Path]) -> None:
+    """The same files; the lookups file the same to the byte (CSV) or the row (Parquet)."""
+    assert [p.name.split(".", 1)[1] for p in one] == [p.name.split(".", 1)[1] for p in other]
+    if one[0].suffix == ".csv":
+        assert one[0].read_bytes() == other[0].read_bytes()
+    pd.testing.assert_frame_equal(_read(one[0]), _read(other[0]))
     # evidence: the same rows, listed part by part
-    pd.testing.assert_frame_equal(_sorted(_read(whole[1])), _sorted(_read(split[1])))
-    for a, b in zip(whole[2:], split[2:], strict=True):
+    pd.testing.assert_frame_equal(_sorted(_read(one[1])), _sorted(_read(other[1])))
+    for a, b in zip(one[2:], other[2:], strict=True):
         pd.testing.assert_frame_equal(_read(a), _read(b))
 
 
@@ -71,8 +73,15 @@ def test_screen_in_parts_of_a_range(store, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the worker processes a screening forks (their process IDs)."""
+def forks(monkeypatch: pytest.MonkeyPatch):
+    """Record the worker processes a screening forks (their process IDs).
+
+    A worker that hung (a lock held by a thread at the fork) would hang the
+    suite: an alarm fails the test after five minutes instead, and the
+    screening then stops its workers.
+    """
+    import signal
+
     import kit.children
 
     made: list[int] = []
@@ -84,8 +93,15 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             made.append(pid)
         return pid
 
+    def hung(signum, frame):
+        raise TimeoutError("the screening's processes did not finish within five minutes")
+
     monkeypatch.setattr(kit.children, "fork", counted)
-    return made
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(300)
+    yield made
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize(("ext", "jobs"), [(".parquet", 2), (".csv", 2), (".parquet", 3)])
@@ -96,15 +112,7 @@ def test_screen_in_processes_equals_one_process(
     assert forks == []
     several = screen(store, tmp_path / f"several{ext}", jobs=jobs)
     assert len(forks) == jobs - 1  # this process screens the first run of months itself
-    assert [p.name.replace("one", "") for p in one] == [
-        p.name.replace("several", "") for p in several
-    ]
-    if ext == ".csv":
-        assert one[0].read_bytes() == several[0].read_bytes()
-    pd.testing.assert_frame_equal(_read(one[0]), _read(several[0]))
-    pd.testing.assert_frame_equal(_sorted(_read(one[1])), _sorted(_read(several[1])))
-    for a, b in zip(one[2:], several[2:], strict=True):
-        pd.testing.assert_frame_equal(_read(a), _read(b))
+    _assert_same_screening(one, several)
     # the workers' spool folder is gone
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in one + several)
 
@@ -117,24 +125,34 @@ def test_screen_stays_in_one_process_when_told(
     assert forks == []
 
 
-def test_a_failing_worker_fails_the_screening_with_its_error(
-    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _in_workers(monkeypatch: pytest.MonkeyPatch, happen) -> None:
+    """Make ``happen()`` take place when a worker process (not this one) evaluates a part."""
     import os
     import sys
-
-    from kit.errors import ConfigError
 
     screen_mod = sys.modules["kit.assess.screen"]
     real = screen_mod.evaluate
     parent = os.getpid()
 
-    def failing(*args, **kwargs):
+    def evaluate(*args, **kwargs):
         if os.getpid() != parent:
-            raise ConfigError("a threshold is wrong", column="minutes")
+            happen()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(screen_mod, "evaluate", failing)
+    monkeypatch.setattr(screen_mod, "evaluate", evaluate)
+
+
+def test_a_failing_worker_fails_the_screening_with_its_error(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from kit.errors import ConfigError
+
+    def fail() -> None:
+        raise ConfigError("a threshold is wrong", column="minutes")
+
+    _in_workers(monkeypatch, fail)
     with pytest.raises(ConfigError, match="a threshold is wrong"):
         screen(store, tmp_path / "out.parquet", jobs=2)
     assert len(forks) == 1
@@ -148,20 +166,11 @@ def test_a_killed_worker_says_to_screen_in_one_process(
 ) -> None:
     import os
     import signal
-    import sys
 
     from kit.errors import KitError
 
-    screen_mod = sys.modules["kit.assess.screen"]
-    real = screen_mod.evaluate
-    parent = os.getpid()
-
-    def killed(*args, **kwargs):
-        if os.getpid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(screen_mod, "evaluate", killed)
+    # as the kernel's out-of-memory killer does
+    _in_workers(monkeypatch, lambda: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(KitError, match=r"lack of memory.*--jobs 1"):
         screen(store, tmp_path / "out.csv", jobs=2)
     assert list(tmp_path.iterdir()) == []

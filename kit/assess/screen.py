@@ -7,6 +7,11 @@ output files before the next part is loaded, so memory is bounded by one part
 and its margins rather than by the whole range. The kinds other than the query
 log are read once and shared by every part. The lookups file is the same
 whichever the parts; the evidence file lists each part's rows together.
+
+With several cores the months are split into runs of about equal lookups, one
+per process: the records are read and prepared here, the workers are forked
+and see them without copies, and their rows are appended after this process's
+own, in order (as many processes as the memory left holds).
 """
 
 from __future__ import annotations
