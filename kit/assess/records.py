@@ -246,7 +246,7 @@ def on_duty(ctx: Context, duties: list[str]) -> pd.DataFrame:
     name = "roster:on:" + "|".join(sorted(duties))
 
     def select() -> dict[str, Any]:
-        prepared = ctx.prepared("records:roster", lambda: None)
+        prepared = ctx.shared["records:roster"]  # made by roster(ctx) above
         on, rows = prepared["on"], prepared["on_rows"]
         keep = on["duty"].isin(duties).to_numpy()
         return {"on": on[keep].reset_index(drop=True), "rows": rows[keep]}
