@@ -138,7 +138,7 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from kit.store import open_store
 from kit.assess import screen
-from kit.assess.screen import parts
+from kit.assess.screen import CHUNK_LOOKUPS, _month_rows, _planned, screen_jobs
 store = open_store({store!r})
 jobs = {jobs!r}
 made = []
@@ -157,7 +157,8 @@ own = time.process_time() - c
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({{"s": s, "cpu_s": own + children.ru_utime + children.ru_stime,
                   "processes": 1 + len(made),
-                  "parts": len(parts(store, None, None)),
+                  "parts": len(_planned(_month_rows(store, None, None), None, None,
+                                        CHUNK_LOOKUPS, screen_jobs(jobs))[0]),
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_peak_mib": children.ru_maxrss / 1024}}))
 """
