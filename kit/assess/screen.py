@@ -185,12 +185,12 @@ class _Spool:
         if self.lines is not None:
             self.lines.close()
 
-    def into(self, output: _Output) -> None:
-        """Append the rows kept, in order, to ``output`` (in the parent)."""
+    def into(self, output: _Output, parts: int) -> None:
+        """Append the rows a worker kept of its ``parts`` parts, in order, to ``output``."""
         if self.lines is not None:
             output.append_lines(self.lines.path)
             return
-        for i in range(self.count):
+        for i in range(parts):
             with pa.memory_map(str(self.folder / f"{self.name}-{i}.arrow")) as source:
                 output.append_table(pa.ipc.open_file(source).read_all())
 
@@ -252,6 +252,12 @@ class _Window:
 def _date(day: int | None) -> dt.date | None:
     """Return the date of a day number (``None`` stays open)."""
     return None if day is None else dt.date(1970, 1, 1) + dt.timedelta(days=day)
+
+
+def _records_only(data: Any) -> Any:
+    """Return a dataset's kinds other than the query log (with empty lookups and subjects)."""
+    empty = type(data).from_frames()
+    return dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
 
 
 def _drop_prepared(base: Any, shared: dict[str, Any]) -> Any:
@@ -473,6 +479,19 @@ def screen_jobs(jobs: int | None) -> int:
     return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    """What every process of a screening is asked (the same for each part)."""
+
+    config: Any
+    officer: str | None
+    unit: str | None
+    ext: str
+    from_store: bool
+    several: bool
+    """Screened in more than one part (a window carries lookups from one to the next)."""
+
+
 @dataclasses.dataclass
 class _Run:
     """What one process hands back from screening its run of parts."""
@@ -486,7 +505,7 @@ def _screen_run(
     source: Any,
     bounds: list[tuple[int | None, int | None]],
     base: Any,
-    task: dict[str, Any],
+    task: _Task,
     lookups_out: _Output | _Spool,
     evidence_out: _Output | _Spool,
     shared: dict[str, Any] | None = None,
@@ -497,7 +516,7 @@ def _screen_run(
     otherwise, or to take them from the first part). The parts share their
     preparations of the records (``shared``: those made before, if any).
     """
-    from_store, several = task["from_store"], task["several"]
+    from_store, several = task.from_store, task.several
     shared = {} if shared is None else shared
     window = _Window(source) if several else None
     run = _Run([], {}, None)
@@ -507,20 +526,19 @@ def _screen_run(
         else:
             data = _load(source, part_lo, part_hi, reuse=base)
         if from_store and base is None and several:
-            empty = type(data).from_frames()
-            base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
+            base = _records_only(data)
         evaluation = evaluate(
             data,
-            task["config"],
+            task.config,
             part_lo,
             part_hi,
-            task["officer"],
-            task["unit"],
+            task.officer,
+            task.unit,
             shared,
             narrow=True,
         )
         del data
-        lookups_out.append(_lookup_rows(evaluation.lookups, task["ext"]))
+        lookups_out.append(_lookup_rows(evaluation.lookups, task.ext))
         evidence_out.append(evaluation.evidence)
         run.comm_rows.append(evaluation.communication_rows)
         run.counts = evaluation.record_counts
@@ -540,7 +558,7 @@ def _worker(
     bounds: list[tuple[int | None, int | None]],
     base: Any,
     shared: dict[str, Any],
-    task: dict[str, Any],
+    task: _Task,
     folder: Path,
     name: str,
 ) -> None:
@@ -548,7 +566,7 @@ def _worker(
     status = 1
     try:
         source.in_forked_child()
-        parquet = task["ext"] == ".parquet"
+        parquet = task.ext == ".parquet"
         lookups = _Spool(folder, name + ".lookups", parquet)
         evidence = _Spool(folder, name + ".evidence", parquet)
         run = _screen_run(source, bounds, base, task, lookups, evidence, shared)
@@ -607,7 +625,7 @@ def _screen_in_processes(
     bounds: list[tuple[int | None, int | None]],
     sizes: list[int],
     runs: list[range],
-    task: dict[str, Any],
+    task: _Task,
     out: Path,
     lookups_file: _Output,
     evidence_file: _Output,
@@ -626,11 +644,8 @@ def _screen_in_processes(
     day = next((b for b in (bounds[0][0], bounds[0][1]) if b is not None), None)
     if day is None:
         day = _month_days(min(source.manifest.months))[0]
-    data = load_dataset(source, _date(day), _date(day))
-    empty = type(data).from_frames()
-    base = dataclasses.replace(data, query_log=empty.query_log, subjects=empty.subjects)
-    del data
-    shared = prepare_records(base, task["config"])
+    base = _records_only(load_dataset(source, _date(day), _date(day)))
+    shared = prepare_records(base, task.config)
     base = _drop_prepared(base, shared)
     gc.collect()
     # with the records read, as many processes as the memory left allows
@@ -660,12 +675,10 @@ def _screen_in_processes(
         except BaseException:
             _stop([pid for pid, _, _ in workers])
             raise
-        parquet = task["ext"] == ".parquet"
+        parquet = task.ext == ".parquet"
         for other, name, positions in handed:
             for spool, output in (("lookups", lookups_file), ("evidence", evidence_file)):
-                kept = _Spool(folder, f"{name}.{spool}", parquet)
-                kept.count = len(positions)
-                kept.into(output)
+                _Spool(folder, f"{name}.{spool}", parquet).into(output, len(positions))
             run.comm_rows.extend(other.comm_rows)
     return run
 
@@ -732,14 +745,7 @@ def screen(
         bounds, sizes, runs = _planned(months, lo, hi, chunk_lookups, workers)
     else:
         months, bounds, sizes, runs = [], [(lo, hi)], [0], [range(1)]
-    task = {
-        "config": cfg,
-        "officer": officer,
-        "unit": unit,
-        "ext": ext,
-        "from_store": from_store,
-        "several": len(bounds) > 1,
-    }
+    task = _Task(cfg, officer, unit, ext, from_store, several=len(bounds) > 1)
     lookups_file = _Output(out)
     evidence_file = _Output(out.with_name(out.stem + ".evidence" + ext))
     try:
