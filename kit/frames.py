@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["escape_markup", "isin"]
+__all__ = ["escape_markup", "isin", "single_chunk"]
 
 
 def escape_markup(texts: pa.Array) -> pa.Array:
@@ -36,6 +36,39 @@ def _arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
     if not arrow_text:
         return None
     return pa.chunked_array([pa.array(series.array, from_pandas=True)]).cast(pa.large_string())
+
+
+def single_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with every Arrow-backed column held in one chunk.
+
+    A frame read month by month, or concatenated from parts, holds its Arrow
+    columns in several chunks, and Arrow takes rows from a chunked text column
+    about five times slower than from one array: selecting 470,000 of 550,000
+    lookups (19 columns) took 0.8 s chunked. Columns already in one chunk, and
+    numpy columns, are kept as they are (no copy); the index is kept.
+    """
+    if not frame.columns.is_unique:
+        return frame
+    columns: dict[str, pd.Series] = {}
+    changed = False
+    for name in frame.columns:
+        series = frame[name]
+        array = series.array
+        chunked = getattr(array, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            one = pa.chunked_array([chunked.combine_chunks()], type=chunked.type)
+            if isinstance(array, pd.arrays.ArrowStringArray):
+                array = type(array)(one, dtype=series.dtype)  # type: ignore[call-arg]  # stubs lag pandas 3
+            else:
+                array = type(array)(one)
+            series = pd.Series(array, index=frame.index, name=name, copy=False)
+            changed = True
+        columns[name] = series
+    if not changed:
+        return frame
+    out = pd.DataFrame(columns, index=frame.index, copy=False)
+    out.columns = frame.columns
+    return out
 
 
 def _missing(value: object) -> bool:

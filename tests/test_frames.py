@@ -1,4 +1,6 @@
-"""kit.frames.isin answers as pandas' Series.isin does, on every kind of column and value list."""
+"""kit.frames: ``isin`` answers as pandas' Series.isin does, on every kind of column and value
+list; ``single_chunk`` keeps a frame's values, dtypes and index while putting each Arrow column
+in one chunk."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kit.frames import isin
+from kit.frames import isin, single_chunk
 
 TEXT = ["A123456789", "ABC1234", None, "王小明", "", "abc1234"]
 
@@ -48,3 +50,42 @@ def test_isin_on_numbers_and_a_long_value_list():
     ids = pd.Series([f"id{i}" for i in range(30_000)], dtype="string")
     wanted = pd.Series([f"id{i}" for i in range(0, 30_000, 3)], dtype="string")
     assert isin(ids, wanted).sum() == 10_000
+
+
+def _chunks(series: pd.Series) -> int | None:
+    chunked = getattr(series.array, "_pa_array", None)
+    return chunked.num_chunks if chunked is not None else None
+
+
+def test_single_chunk_joins_the_chunks_of_arrow_columns_and_keeps_everything_else():
+    parts = [
+        pd.DataFrame(
+            {
+                "text": pd.Series(["王小明", None, "ABC1234"][i : i + 2], dtype="str"),
+                "large": pd.Series(["x", "y"], dtype=pd.ArrowDtype(pa.large_string())),
+                "number": pd.Series([1, None], dtype=pd.ArrowDtype(pa.int64())),
+                "plain": np.array([i, i + 1], dtype=np.int64),
+                "when": pd.to_datetime(["2023-01-01", "2023-01-02"]).tz_localize("Asia/Taipei"),
+            }
+        )
+        for i in range(2)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    frame.index = pd.Index([10, 11, 12, 13], name="at")
+    assert _chunks(frame["text"]) == 2 and _chunks(frame["number"]) == 2
+    joined = single_chunk(frame)
+    pd.testing.assert_frame_equal(joined, frame)
+    for name in ("text", "large", "number"):
+        assert _chunks(joined[name]) == 1, name
+    # a numpy column is the same memory, not a copy
+    assert np.shares_memory(joined["plain"].to_numpy(), frame["plain"].to_numpy())
+    # taking rows gives what it gave before
+    rows = [3, 0, 2]
+    pd.testing.assert_frame_equal(joined.iloc[rows], frame.iloc[rows])
+
+
+def test_single_chunk_returns_a_frame_already_in_one_chunk_as_it_is():
+    frame = pd.DataFrame({"text": pd.Series(["a", "b"], dtype="str"), "n": [1, 2]})
+    assert single_chunk(frame) is frame
+    empty = pd.DataFrame({"text": pd.Series([], dtype="str")})
+    assert single_chunk(empty) is empty

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kit.assess.config import Config
+from kit.frames import single_chunk
 from kit.identifiers import canonical
 from kit.schema import Entity
 
@@ -634,7 +635,7 @@ def build_context(data: Any, config: Config, shared: dict[str, Any] | None = Non
     id_links = id_links[(text(ident["identifier"]) != "") & (text(ident["belongs_to"]) != "")]
     keymap = KeyMap(pd.concat([id_links, officer_links], ignore_index=True))
 
-    log = data.query_log.reset_index(drop=True)
+    log = single_chunk(data.query_log.reset_index(drop=True))
     user = text(log["user"])
     actual = text(log["actual_user"])
     querier = actual.where(actual != "", user)

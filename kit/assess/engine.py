@@ -39,6 +39,7 @@ from kit.assess.config import Config, load_config
 from kit.assess.context import Context, build_context, join_lists, text
 from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity, empty_hits
 from kit.errors import ConfigError
+from kit.frames import single_chunk
 from kit.schema import KINDS
 
 __all__ = ["LOOKUP_COLUMNS", "Assessment", "assess"]
@@ -526,11 +527,16 @@ def _subjects_text(ctx: Context, rows: np.ndarray) -> pd.Series:
 
 
 def _evidence(ctx: Context, frames: list[pd.DataFrame], keep: np.ndarray) -> pd.DataFrame:
-    frames = [f[keep[f["row"].to_numpy()]] for f in frames if len(f)]
+    empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in EVIDENCE_COLUMNS})
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in EVIDENCE_COLUMNS})
-    hits = _merge_hits(pd.concat(frames, ignore_index=True))
+        return empty
+    # one frame in one chunk per column before rows are taken from it (kit.frames.single_chunk)
+    hits = single_chunk(pd.concat(frames, ignore_index=True))
+    hits = hits[keep[hits["row"].to_numpy()]].reset_index(drop=True)
+    if hits.empty:
+        return empty
+    hits = _merge_hits(hits)
     ids = ctx.cache["log"]["lookup_id"].astype("str").reset_index(drop=True)
     position = hits["_code"].to_numpy(dtype=np.int64)
     codes = pa.array(list(REGISTRY), type=pa.string())

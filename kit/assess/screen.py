@@ -46,7 +46,7 @@ from kit.assess.engine import (
 )
 from kit.errors import ConfigError
 from kit.export import neutralise_formulas, write_csv
-from kit.frames import isin
+from kit.frames import isin, single_chunk
 
 __all__ = ["CHUNK_LOOKUPS", "screen"]
 
@@ -231,7 +231,7 @@ class _Window:
             old_log = self.log[held]
             old_ids = old_log["lookup_id"]
             old_subjects = self.subjects[isin(self.subjects["lookup_id"], old_ids).to_numpy()]
-            log = pd.concat([old_log, data.query_log], ignore_index=True)
+            log = single_chunk(pd.concat([old_log, data.query_log], ignore_index=True))
             subjects = pd.concat([old_subjects, data.subjects], ignore_index=True)
             data = dataclasses.replace(data, query_log=log, subjects=subjects)
         self.log, self.subjects, self.last = log, subjects, last

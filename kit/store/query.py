@@ -101,7 +101,9 @@ def _query_log(
         f"WHERE {_in_list('month', wanted)} AND ({condition}) AND {when} {ORDER}"
     )
     table = fetch(con, sql, [*params, *when_params])
-    return to_frame(table, schema)
+    # one chunk per column: the rules take rows from these columns many times
+    # (see kit.frames.single_chunk)
+    return to_frame(table.combine_chunks(), schema)
 
 
 def _proxy_keys(
