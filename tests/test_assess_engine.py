@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 from test_assess_helpers import CITIZEN, dataset, lookup, shift
@@ -270,3 +271,44 @@ def test_indicators_are_built_when_first_read() -> None:
         assert len(result.indicators) == len(names) and built == [1]  # once
     finally:
         indicators_module.build_indicators = real
+
+
+def test_record_values_get_the_codes_of_each_context_they_are_matched_in() -> None:
+    """Officer IDs of records are coded as the context codes its lookups' queriers.
+
+    Absent and missing values are -1, whatever form the values come in; values
+    prepared once (by name) and shared take the codes of each context in turn.
+    """
+    import numpy as np
+
+    from kit.assess.context import build_context
+
+    cfg = load_config(None)
+    shared: dict[str, Any] = {}
+    first = build_context(
+        dataset(
+            [
+                lookup("2023-10-02 09:00", user="TC001"),
+                lookup("2023-10-02 10:00", user="TC002"),
+                lookup("2023-10-02 11:00", user="TC003"),
+            ]
+        ),
+        cfg,
+        shared,
+    )
+    officers = ["TC002", "TC999", None, "TC001", "TC002", ""]
+    index = first.cache["officer_index"]
+    expected = [index.get_loc("TC002"), -1, -1, index.get_loc("TC001"), index.get_loc("TC002"), -1]
+    forms = {
+        "text": pd.Series(officers, dtype="str"),
+        "object": pd.Series(officers, dtype=object),
+        "array": np.array(officers, dtype=object),
+        "arrow": pd.Series(officers, dtype=pd.ArrowDtype(pa.string())),
+    }
+    for form, values in forms.items():
+        assert first.officer_codes(values).tolist() == expected, form
+        assert first.officer_codes(values, f"test:{form}").tolist() == expected, form
+    # another context over the same records: its own codes (TC002 only, so code 0)
+    second = build_context(dataset([lookup("2023-10-03 09:00", user="TC002")]), cfg, shared)
+    for form, values in forms.items():
+        assert second.officer_codes(values, f"test:{form}").tolist() == [0, -1, -1, -1, 0, -1]
