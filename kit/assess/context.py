@@ -373,9 +373,10 @@ class Context:
         ids = self.data.identifiers.reset_index(drop=True)
         kind_code = _code_of(codes["kind_names"], kind)
         field_code = _code_of(codes["field_names"], field_name)
-        pick = np.flatnonzero((codes["kind"] == kind_code) & (codes["field"] == field_code))
-        if kind_code < 0 or field_code < 0:  # no identifier of that field (-1: a missing one)
-            pick = pick[:0]
+        if kind_code < 0 or field_code < 0:  # no identifier of that field
+            pick = np.zeros(0, dtype=np.int64)
+        else:
+            pick = np.flatnonzero((codes["kind"] == kind_code) & (codes["field"] == field_code))
         # the records' (source_file, source_line) as codes of the identifiers' own values
         files = _codes_in(codes["file_names"], frame["source_file"])
         lines = _codes_in(codes["line_names"], frame["source_line"])
