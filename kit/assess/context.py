@@ -83,14 +83,17 @@ def _str_series(values: pa.Array | pa.ChunkedArray) -> pd.Series:
     return pd.Series(pd.array(values.cast(pa.string()), dtype="str"))
 
 
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """Return a text Series as one Arrow ``large_string`` array (no copy through Python)."""
-    if values.dtype == "str" and not values.hasnans:
-        arrow = pa.array(values.array)
-        if isinstance(arrow, pa.ChunkedArray):
-            arrow = arrow.combine_chunks()
-        return arrow.cast(pa.large_string())
-    return pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+def _arrow_text(values: Any) -> pa.Array:
+    """Return text values (a Series, Index or array; missing as null) as one Arrow array.
+
+    The array is ``large_string``; Arrow-backed values are not copied through Python.
+    """
+    arrow = getattr(getattr(values, "array", values), "_pa_array", None)
+    if arrow is None:
+        arrow = pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    elif not pa.types.is_large_string(arrow.type):
+        arrow = arrow.cast(pa.large_string())
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -310,7 +313,7 @@ class Context:
         1.1 GB of the records' preparations.
         """
         if name is None:
-            return _arrow_positions(self._arrow_index(index), _as_arrow_text(values))
+            return _arrow_positions(self._arrow_index(index), _arrow_text(values))
         codes, uniques = self.prepared("codes:" + name, lambda: _factorised(values))
         at = _arrow_positions(self._arrow_index(index), uniques)
         return np.append(at, -1)[codes]  # a code of -1 (a missing value) picks -1
@@ -320,7 +323,7 @@ class Context:
         held = self.cache.setdefault("arrow_indexes", {})
         key = id(index)
         if key not in held or held[key][0] is not index:
-            held[key] = (index, _as_arrow_text(index))
+            held[key] = (index, _arrow_text(index))
         return held[key][1]
 
     def officer_codes(self, officer: pd.Series | np.ndarray, name: str | None = None) -> np.ndarray:
@@ -507,18 +510,7 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
 def _factorised(values: Any) -> tuple[np.ndarray, pa.Array]:
     """Return the codes of each value (-1 when missing) and the distinct values (Arrow text)."""
     codes, uniques = pd.factorize(pd.Series(values) if isinstance(values, np.ndarray) else values)
-    return np.asarray(codes, dtype=np.int64), _as_arrow_text(uniques)
-
-
-def _as_arrow_text(values: Any) -> pa.Array:
-    """Return text values (a Series, Index or array; missing as null) as one Arrow array."""
-    array = getattr(values, "array", values)
-    arrow = getattr(array, "_pa_array", None)
-    if arrow is None:
-        arrow = pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
-    elif not pa.types.is_large_string(arrow.type):
-        arrow = arrow.cast(pa.large_string())
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    return np.asarray(codes, dtype=np.int64), _arrow_text(uniques)
 
 
 def _arrow_positions(index: pa.Array, values: pa.Array) -> np.ndarray:
@@ -554,15 +546,6 @@ def _per_distinct(values: pd.Series, function: Any) -> pd.Series:
     return out
 
 
-def _arrow_ids(values: pd.Series) -> pa.Array:
-    """Return a text column (missing as empty) as one Arrow array of its own string type."""
-    plain = text(values)
-    if plain.dtype == "str":
-        arrow = pa.array(plain.array)
-        return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
-    return _arrow_text(plain)
-
-
 def _lookup_subjects(
     log: pd.DataFrame, subjects: pd.DataFrame, keymap: KeyMap
 ) -> tuple[pd.DataFrame, dict[str, pd.Index]]:
@@ -574,7 +557,7 @@ def _lookup_subjects(
     distinct pairs found on integer codes, so no text is compared row by row;
     keys are resolved once per distinct (entity, value).
     """
-    ids, wanted = _arrow_ids(log["lookup_id"]), _arrow_ids(subjects["lookup_id"])
+    ids, wanted = _arrow_text(text(log["lookup_id"])), _arrow_text(text(subjects["lookup_id"]))
     position = pc.index_in(wanted, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
     position = np.asarray(position, dtype=np.int64)
     e_codes, e_names = pd.factorize(text(subjects["entity"]))
