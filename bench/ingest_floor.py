@@ -79,6 +79,33 @@ def nfkc(column: pa.ChunkedArray) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.utf8_normalize(column.combine_chunks(), "NFKC"))
 
 
+def keep_distinct(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``kept``: ``normalised`` with times parsed and lookup IDs, duplicates dropped."""
+    fields = ", ".join(FIELDS)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE kept AS "
+        "WITH timed AS (SELECT *, try_strptime(作業時間, "
+        "['%Y-%m-%d %H:%M:%S', '%Y/%m/%d %H:%M:%S']) AS ts FROM normalised), "
+        f"hashed AS (SELECT *, sha256(concat_ws(chr(31), ts::VARCHAR, {fields})) AS lookup_id "
+        "FROM timed) "
+        "SELECT * FROM hashed QUALIFY row_number() OVER (PARTITION BY lookup_id "
+        "ORDER BY filename) = 1"
+    )
+
+
+def write_lookups(con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    """Write ``kept`` sorted by user and time."""
+    con.execute(f"COPY (SELECT * FROM kept ORDER BY 使用者, ts) TO '{work / 'lookups.parquet'}'")
+
+
+def write_subjects(con: duckdb.DuckDBPyConnection, work: Path) -> None:
+    """Write the subjects found in ``kept``'s conditions, sorted by value."""
+    con.execute(
+        "COPY (SELECT lookup_id, unnest(regexp_extract_all(查詢條件, "
+        f"'{SUBJECTS}')) AS value FROM kept ORDER BY value) TO '{work / 'subjects.parquet'}'"
+    )
+
+
 def floor(con: duckdb.DuckDBPyConnection, files: list[str], work: Path) -> float:
     t0 = time.perf_counter()
     raw = con.sql(
@@ -92,21 +119,9 @@ def floor(con: duckdb.DuckDBPyConnection, files: list[str], work: Path) -> float
         columns[name] = nfkc(raw[name])
         columns[name + "_raw"] = raw[name]
     con.register("normalised", pa.table(columns))
-    fields = ", ".join(FIELDS)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE kept AS "
-        "WITH timed AS (SELECT *, try_strptime(作業時間, "
-        "['%Y-%m-%d %H:%M:%S', '%Y/%m/%d %H:%M:%S']) AS ts FROM normalised), "
-        f"hashed AS (SELECT *, sha256(concat_ws(chr(31), ts::VARCHAR, {fields})) AS lookup_id "
-        "FROM timed) "
-        "SELECT * FROM hashed QUALIFY row_number() OVER (PARTITION BY lookup_id "
-        "ORDER BY filename) = 1"
-    )
-    con.execute(f"COPY (SELECT * FROM kept ORDER BY 使用者, ts) TO '{work / 'lookups.parquet'}'")
-    con.execute(
-        "COPY (SELECT lookup_id, unnest(regexp_extract_all(查詢條件, "
-        f"'{SUBJECTS}')) AS value FROM kept ORDER BY value) TO '{work / 'subjects.parquet'}'"
-    )
+    keep_distinct(con)
+    write_lookups(con, work)
+    write_subjects(con, work)
     con.unregister("normalised")
     con.execute("DROP TABLE kept")
     return time.perf_counter() - t0
@@ -149,23 +164,11 @@ def in_duckdb(
         f"{', '.join(columns)} FROM raw r {' '.join(joins)}"
     )
     step("join back")
-    fields = ", ".join(FIELDS)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE kept AS "
-        "WITH timed AS (SELECT *, try_strptime(作業時間, "
-        "['%Y-%m-%d %H:%M:%S', '%Y/%m/%d %H:%M:%S']) AS ts FROM normalised), "
-        f"hashed AS (SELECT *, sha256(concat_ws(chr(31), ts::VARCHAR, {fields})) AS lookup_id "
-        "FROM timed) "
-        "SELECT * FROM hashed QUALIFY row_number() OVER (PARTITION BY lookup_id "
-        "ORDER BY filename) = 1"
-    )
+    keep_distinct(con)
     step("times, lookup ID, duplicates")
-    con.execute(f"COPY (SELECT * FROM kept ORDER BY 使用者, ts) TO '{work / 'lookups.parquet'}'")
+    write_lookups(con, work)
     step("sort and write lookups")
-    con.execute(
-        "COPY (SELECT lookup_id, unnest(regexp_extract_all(查詢條件, "
-        f"'{SUBJECTS}')) AS value FROM kept ORDER BY value) TO '{work / 'subjects.parquet'}'"
-    )
+    write_subjects(con, work)
     step("subjects, sorted and written")
     for i in range(len(TEXT)):
         con.unregister(f"nfkc{i}")
