@@ -374,8 +374,8 @@ class Context:
         """Return ``rec``/``entity``/``value``/``key`` of the identifiers of one field of a kind."""
         codes = self._identifier_codes()
         ids = self.data.identifiers.reset_index(drop=True)
-        kind_code = _code_of(codes["kind_names"], kind)
-        field_code = _code_of(codes["field_names"], field_name)
+        kind_code = _codes_in(codes["kind_names"], pd.Series([kind], dtype="str"))[0]
+        field_code = _codes_in(codes["field_names"], pd.Series([field_name], dtype="str"))[0]
         if kind_code < 0 or field_code < 0:  # no identifier of that field
             pick = np.zeros(0, dtype=np.int64)
         else:
@@ -520,12 +520,6 @@ def _arrow_positions(index: pa.Array, values: pa.Array) -> np.ndarray:
     """
     found = pc.index_in(values, value_set=index, skip_nulls=True).fill_null(-1)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _code_of(names: pd.Index, name: str) -> int:
-    """Return the code of ``name`` among factorised ``names``, or -1 (no row has it)."""
-    found = names.get_indexer(pd.Index([name], dtype=names.dtype))
-    return int(found[0])
 
 
 def _codes_in(names: pd.Index, values: pd.Series) -> np.ndarray:
