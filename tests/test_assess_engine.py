@@ -312,3 +312,60 @@ def test_record_values_get_the_codes_of_each_context_they_are_matched_in() -> No
     second = build_context(dataset([lookup("2023-10-03 09:00", user="TC002")]), cfg, shared)
     for form, values in forms.items():
         assert second.officer_codes(values, f"test:{form}").tolist() == [0, -1, -1, -1, 0, -1]
+
+
+def test_subject_keys_and_codes_follow_identities_and_first_appearance() -> None:
+    """Identifiers tied by ``identities`` share one key and one code; the rest keep their own.
+
+    The person is the root of her plate's and phone's component, and is also
+    looked up herself: all three lookups' subjects get the same key and ``k``.
+    Codes number keys and values in order of first appearance over the rows,
+    as factorising the columns row by row gives; a repeated identifier in one
+    lookup is one subject.
+    """
+    from kit.assess.context import build_context
+
+    person = "身分證號=C135792461"
+    data = dataset(
+        [
+            lookup("2023-10-02 09:00", conditions="車號=XYZ-0001"),
+            lookup("2023-10-02 09:05", conditions="車號=CAR-7777"),
+            lookup("2023-10-02 09:10", conditions="電話=0955000111;車號=XYZ-0001"),
+            lookup("2023-10-02 09:15", conditions=person),
+            lookup("2023-10-02 09:20", conditions=f"{person};車號=CAR-7777;{person}"),
+            lookup("2023-10-02 09:25", conditions="電話=0911000002"),
+        ],
+        identities=[
+            {"identifier": "車牌=CAR-7777", "belongs_to": person, "link": "車主"},
+            {"identifier": "電話=0955000111", "belongs_to": person, "link": "門號申請人"},
+        ],
+    )
+    ctx = build_context(data, load_config(None))
+    subjects = ctx.subjects
+    # the reference: keys through the key map one row at a time, codes by first appearance
+    rows = [
+        (row, entity, value)
+        for row, entity, value in zip(
+            subjects["row"], subjects["entity"], subjects["value"], strict=True
+        )
+    ]
+    assert len(set(rows)) == len(rows), "one subject per (lookup, identifier)"
+    assert list(subjects["row"]) == sorted(subjects["row"])
+    keys = [ctx.keymap.keys(pd.Series([e]), pd.Series([v])).iloc[0] for _, e, v in rows]
+    assert list(subjects["key"]) == keys
+    assert list(subjects["k"]) == list(pd.factorize(pd.Series(keys))[0])
+    assert list(subjects["v"]) == list(pd.factorize(subjects["value"])[0])
+    assert list(ctx.cache["key_index"]) == list(dict.fromkeys(keys))
+    assert list(ctx.cache["value_index"]) == list(dict.fromkeys(subjects["value"]))
+    # the person's own lookup, her car and her phone share one key; the other plate does not
+    k_of = dict(
+        zip(zip(subjects["entity"], subjects["value"], strict=True), subjects["k"], strict=True)
+    )
+    own = k_of[("person_id", "C135792461")]
+    assert k_of[("plate", "CAR7777")] == own
+    assert k_of[("phone", "0955000111")] == own
+    assert k_of[("plate", "XYZ0001")] != own
+    # an officer's phone resolves to the officer (TC002, through his national ID)
+    assert subjects.loc[subjects["value"] == "0911000002", "key"].tolist() == [
+        "person_id:F222222222"
+    ]

@@ -165,20 +165,53 @@ class KeyMap:
                 parent[max(ra, rb)] = min(ra, rb)
         self.representative: dict[str, str] = {m: find(m) for m in list(parent)}
 
+    def _root_at(self, members: pa.Array) -> pa.Array:
+        """Return the number of each member's root in ``_root_names`` (null: its own key)."""
+        if "_members" not in self.__dict__:
+            roots = pd.Series(list(self.representative.values()), dtype=object)
+            codes, names = pd.factorize(roots)
+            self._members = pa.array(list(self.representative), type=pa.large_string())
+            self._member_root = pa.array(np.asarray(codes, dtype=np.int64))
+            self._root_names = pa.array(np.asarray(names, dtype=object), type=pa.large_string())
+        at = pc.index_in(members, value_set=self._members)
+        return self._member_root.take(at)
+
     def keys(self, entity: pd.Series, value: pd.Series) -> pd.Series:
         """Return the key of each (entity, value) pair."""
         member = text(entity) + ":" + text(value)
         if not self.representative or len(member) == 0:
             return member
-        if "_members" not in self.__dict__:
-            self._members = pa.array(list(self.representative), type=pa.large_string())
-            self._roots = pa.array(list(self.representative.values()), type=pa.large_string())
         members = _arrow_text(member)
-        at = pc.index_in(members, value_set=self._members)
-        mapped = pc.if_else(pc.is_null(at), members, self._roots.take(at))
-        out = _str_series(mapped)
+        root = self._root_at(members)
+        out = _str_series(pc.if_else(pc.is_null(root), members, self._root_names.take(root)))
         out.index = member.index
         return out
+
+    def distinct_keys(self, entity: pa.Array, value: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """Return the keys of distinct (entity, value) pairs and a number per key.
+
+        Equal keys get equal numbers: pair ``i`` keeps ``i`` unless its key is a
+        component's root, shared with other pairs. The pairs' ``entity:value``
+        strings are distinct when no entity holds ``:`` (the :class:`Entity`
+        names), so no key is hashed but the few that are roots.
+        """
+        sep = pa.scalar(":", type=pa.large_string())
+        members = pc.binary_join_element_wise(entity, value, sep)
+        n = len(members)
+        if any(":" in name for name in pc.unique(entity).to_pylist() if name is not None):
+            codes, _ = pd.factorize(_str_series(members))
+            return members, np.asarray(codes, dtype=np.int64)
+        number = np.arange(n, dtype=np.int64)
+        if not self.representative or n == 0:
+            return members, number
+        root = self._root_at(members)
+        keys = pc.if_else(pc.is_null(root), members, self._root_names.take(root))
+        # a pair that is a root itself shares its number with the pairs it is the root of
+        own = pc.index_in(members, value_set=self._root_names).cast(pa.int64())
+        root = pc.coalesce(root, own)
+        valid = np.asarray(root.is_valid(), dtype=bool)
+        number[valid] = n + np.asarray(root.drop_null().to_numpy(), dtype=np.int64)
+        return keys, number
 
 
 @dataclass
@@ -554,47 +587,43 @@ def _lookup_subjects(
     ids, wanted = _arrow_text(text(log["lookup_id"])), _arrow_text(text(subjects["lookup_id"]))
     position = pc.index_in(wanted, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
     position = np.asarray(position, dtype=np.int64)
-    e_codes, e_names = pd.factorize(text(subjects["entity"]))
-    v_codes, v_names = pd.factorize(text(subjects["value"]))
-    e_codes = np.asarray(e_codes, dtype=np.int64)
-    v_codes = np.asarray(v_codes, dtype=np.int64)
-    empty_value = np.append(np.asarray(v_names, dtype=object) == "", False)
+    e_codes, e_names = _factorised(text(subjects["entity"]))
+    v_codes, v_names = _factorised(text(subjects["value"]))
+    empty_value = np.append(np.asarray(pc.equal(v_names, ""), dtype=bool), False)
     keep = np.flatnonzero(~empty_value[v_codes] & (position >= 0))
-    # distinct (row, entity, value): the first of each run after a stable sort
-    order = keep[np.lexsort((v_codes[keep], e_codes[keep], position[keep]))]
-    row, e, v = position[order], e_codes[order], v_codes[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (row[1:] != row[:-1]) | (e[1:] != e[:-1]) | (v[1:] != v[:-1])
-    starts = np.flatnonzero(first)
-    earliest = np.minimum.reduceat(order, starts) if len(order) else order
-    chosen = np.sort(earliest)
+    # distinct (row, entity, value), the first of each in the order of `subjects`, as one
+    # integer each; then in order of lookup row
+    width_e, width_v = len(e_names) + 1, len(v_names) + 1
+    triple = (position[keep] * width_e + e_codes[keep]) * width_v + v_codes[keep]
+    chosen = keep[~pd.Series(triple).duplicated().to_numpy()]
     chosen = chosen[np.argsort(position[chosen], kind="stable")]
-    pair = e_codes[chosen] * max(len(v_names), 1) + v_codes[chosen]
-    pair_codes, pair_uniques = pd.factorize(pair)
-    pair_uniques = np.asarray(pair_uniques, dtype=np.int64)
-    width = max(len(v_names), 1)
-    entity_names = pd.Series(np.asarray(e_names, dtype=object), dtype="str")
-    value_names_all = pd.Series(np.asarray(v_names, dtype=object), dtype="str")
-    entity_u = take_text(entity_names, pair_uniques // width)
-    value_u = take_text(value_names_all, pair_uniques % width)
-    key_u = keymap.keys(entity_u, value_u).reset_index(drop=True)
-    k_of_pair, key_names = pd.factorize(key_u)
-    v_of_pair, value_names = pd.factorize(value_u)
+    e, v = e_codes[chosen], v_codes[chosen]
+    # the keys of the distinct (entity, value) pairs, in order of first appearance
+    pair_codes, pair_uniques = pd.factorize(e * width_v + v)
     pair_codes = np.asarray(pair_codes, dtype=np.int64)
+    pair_uniques = np.asarray(pair_uniques, dtype=np.int64)
+    key_u, key_number = keymap.distinct_keys(
+        e_names.take(pa.array(pair_uniques // width_v)),
+        v_names.take(pa.array(pair_uniques % width_v)),
+    )
+    k_of_pair = np.asarray(pd.factorize(key_number)[0], dtype=np.int64)
     subj = pd.DataFrame(
         {
             "row": position[chosen],
-            "entity": take_text(entity_u, pair_codes),
-            "value": take_text(value_u, pair_codes),
-            "key": take_text(key_u, pair_codes),
+            "entity": _str_series(e_names.take(pa.array(e))),
+            "value": _str_series(v_names.take(pa.array(v))),
+            "key": _str_series(key_u.take(pa.array(pair_codes))),
         }
     )
-    subj["k"] = np.asarray(k_of_pair, dtype=np.int64)[pair_codes]
+    subj["k"] = k_of_pair[pair_codes]
     # value codes in order of first appearance over the rows, as factorising the column gives
-    v_rows, v_first = pd.factorize(np.asarray(v_of_pair, dtype=np.int64)[pair_codes])
+    v_rows, v_first = pd.factorize(v)
     subj["v"] = np.asarray(v_rows, dtype=np.int64)
-    values = np.asarray(value_names, dtype=object)[np.asarray(v_first, dtype=np.int64)]
-    index = {"key": pd.Index(key_names), "value": pd.Index(pd.Series(values, dtype="str"))}
+    # each key's first pair, in the order of the key codes
+    key_at = np.flatnonzero(~pd.Series(k_of_pair).duplicated().to_numpy())
+    key_names = _str_series(key_u.take(pa.array(key_at)))
+    values = _str_series(v_names.take(pa.array(np.asarray(v_first, dtype=np.int64))))
+    index = {"key": pd.Index(key_names), "value": pd.Index(values)}
     return subj, index
 
 
