@@ -42,6 +42,7 @@ __all__ = [
     "build_context",
     "join_lists",
     "local_day",
+    "subject_rows",
     "to_us",
 ]
 
@@ -584,20 +585,29 @@ def _per_distinct(values: pd.Series, function: Any) -> pd.Series:
     return out
 
 
+def subject_rows(log: pd.DataFrame, subjects: pd.DataFrame) -> np.ndarray:
+    """Return the position in ``log`` of each subject's lookup (-1: not in ``log``).
+
+    The lookups are matched on ``lookup_id`` with an Arrow hash join.
+    """
+    ids, wanted = _arrow_text(text(log["lookup_id"])), _arrow_text(text(subjects["lookup_id"]))
+    position = pc.index_in(wanted, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.asarray(position, dtype=np.int64)
+
+
 def _lookup_subjects(
-    log: pd.DataFrame, subjects: pd.DataFrame, keymap: KeyMap
+    log: pd.DataFrame, subjects: pd.DataFrame, keymap: KeyMap, rows: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, dict[str, pd.Index]]:
     """Return the distinct (lookup row, entity, value) subjects with their keys and codes.
 
     Rows are ordered by lookup row, then by their order in ``subjects``; the
     ``k`` and ``v`` codes number keys and values in order of first appearance.
-    The lookups are matched on ``lookup_id`` with an Arrow hash join and the
-    distinct pairs found on integer codes, so no text is compared row by row;
-    keys are resolved once per distinct (entity, value).
+    ``rows``: the position of each subject's lookup in ``log`` when known
+    (:func:`subject_rows`). The distinct pairs are found on integer codes, so
+    no text is compared row by row; keys are resolved once per distinct
+    (entity, value).
     """
-    ids, wanted = _arrow_text(text(log["lookup_id"])), _arrow_text(text(subjects["lookup_id"]))
-    position = pc.index_in(wanted, value_set=ids).fill_null(-1).to_numpy(zero_copy_only=False)
-    position = np.asarray(position, dtype=np.int64)
+    position = subject_rows(log, subjects) if rows is None else np.asarray(rows, dtype=np.int64)
     e_codes, e_names = _factorised(text(subjects["entity"]))
     v_codes, v_names = _factorised(text(subjects["value"]))
     empty_value = np.append(np.asarray(pc.equal(v_names, ""), dtype=bool), False)
@@ -638,7 +648,12 @@ def _lookup_subjects(
     return subj, index
 
 
-def build_context(data: Any, config: Config, shared: dict[str, Any] | None = None) -> Context:
+def build_context(
+    data: Any,
+    config: Config,
+    shared: dict[str, Any] | None = None,
+    subject_rows: np.ndarray | None = None,
+) -> Context:
     """Build the context of an assessment over a whole dataset.
 
     Parameters
@@ -650,6 +665,9 @@ def build_context(data: Any, config: Config, shared: dict[str, Any] | None = Non
     shared
         Preparations of an earlier context over the same records (everything
         but the query log and ``subjects``), reused (see :meth:`Context.prepared`).
+    subject_rows
+        The position of each ``subjects`` row's lookup in the query log, when
+        known (:func:`subject_rows`); found from ``lookup_id`` otherwise.
 
     Returns
     -------
@@ -691,7 +709,7 @@ def build_context(data: Any, config: Config, shared: dict[str, Any] | None = Non
     fallback = fallback.where(fallback != "", text(log["unit"]))
     q_unit = _per_distinct(querier, context.officer_unit)
     lookups["q_unit"] = q_unit.where(q_unit != "", fallback)
-    subj, subject_index = _lookup_subjects(log, data.subjects, keymap)
+    subj, subject_index = _lookup_subjects(log, data.subjects, keymap, subject_rows)
     who, officer_names = pd.factorize(pd.concat([querier, user], ignore_index=True))
     context.cache["officer_index"] = pd.Index(officer_names)
     context.cache["key_index"] = subject_index["key"]

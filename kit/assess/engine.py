@@ -389,6 +389,7 @@ def evaluate(
     shared: dict[str, Any] | None = None,
     *,
     narrow: bool = False,
+    subject_rows: np.ndarray | None = None,
 ) -> Evaluation:
     """Run every rule over a loaded dataset and build the rows of the days ``lo``..``hi``.
 
@@ -410,6 +411,9 @@ def evaluate(
         them (see :func:`_narrow`): the same output rows, for less work on
         wide margins. ``Evaluation.ctx`` then holds the lookups near the range
         only (what ``kit screen`` writes needs no more).
+    subject_rows
+        The position of each ``subjects`` row's lookup in the query log, when
+        known (see :func:`kit.assess.context.build_context`).
 
     Returns
     -------
@@ -418,7 +422,7 @@ def evaluate(
         what :func:`assess` needs for its checks and indicators.
 
     """
-    full = build_context(data, cfg, shared)
+    full = build_context(data, cfg, shared, subject_rows)
     ctx, near_rows = _narrow(full, lo, hi) if narrow else (full, None)
     codes_expl = [r.code for r in REGISTRY.of_kind(RuleKind.EXPLANATION)]
     codes_flag = [r.code for r in REGISTRY.of_kind(RuleKind.FLAG)]
