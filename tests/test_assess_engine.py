@@ -308,10 +308,19 @@ def test_record_values_get_the_codes_of_each_context_they_are_matched_in() -> No
     for form, values in forms.items():
         assert first.officer_codes(values).tolist() == expected, form
         assert first.officer_codes(values, f"test:{form}").tolist() == expected, form
+    # columns of other lengths, asked for in one context, matched together in the next
+    others = {"test:few": ["TC003"], "test:many": ["TC001", "TC003", "TC002", "TC404", "TC003"]}
+    for name, values in others.items():
+        assert first.officer_codes(np.array(values, dtype=object), name).tolist() == [
+            index.get_loc(v) if v in index else -1 for v in values
+        ]
     # another context over the same records: its own codes (TC002 only, so code 0)
     second = build_context(dataset([lookup("2023-10-03 09:00", user="TC002")]), cfg, shared)
+    many = np.array(others["test:many"], dtype=object)
+    assert second.officer_codes(many, "test:many").tolist() == [-1, -1, 0, -1, -1]
     for form, values in forms.items():
         assert second.officer_codes(values, f"test:{form}").tolist() == [0, -1, -1, -1, 0, -1]
+    assert second.officer_codes(np.array(["TC003"], dtype=object), "test:few").tolist() == [-1]
 
 
 def test_subject_keys_and_codes_follow_identities_and_first_appearance() -> None:
