@@ -49,7 +49,10 @@ def contact_after(ctx: Context, *, minutes: float = 30) -> RuleResult:
     rec = records.comms(ctx)
     msgs = rec["messages"]
     out = msgs[msgs["outgoing"] & msgs["outside"] & (msgs["q"] >= 0)][["rec", "q", "t", "ref"]]
-    look = ctx.lookups[["row", "q", "t"]].sort_values("t", kind="stable")
+    # only the lookups of officers with such a contact can be followed by one (a few
+    # officers' phones are seized): the others are left out before the join
+    look = ctx.lookups[["row", "q", "t"]]
+    look = look[np.isin(look["q"].to_numpy(), out["q"].unique())].sort_values("t", kind="stable")
     if out.empty or look.empty:
         return RuleResult(empty_hits(), _applies(ctx, rec))
     joined = pd.merge_asof(
