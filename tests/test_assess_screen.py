@@ -117,6 +117,55 @@ def test_screen_in_processes_equals_one_process(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in one + several)
 
 
+def test_first_windows_read_while_the_records_are_prepared(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run's first window is read beforehand when memory is ample, this process's else.
+
+    Windows read for runs that the memory left after the records cannot
+    hold are dropped: the screening goes on in fewer processes, the same files.
+    """
+    import sys
+
+    screen_mod = sys.modules["kit.assess.screen"]
+    months = sorted(store.manifest.months)
+    start, end = months[0] + "-20", months[2] + "-10"
+    one = screen(store, tmp_path / "one.parquet", start=start, end=end, chunk_lookups=1, jobs=1)
+    read: list[tuple[int | None, int | None]] = []
+    real_preload = screen_mod._Window.preload
+
+    def preload(self, lo, hi):
+        read.append((lo, hi))
+        real_preload(self, lo, hi)
+
+    monkeypatch.setattr(screen_mod._Window, "preload", preload)
+    plan = parts(
+        store, screen_mod._day_number(start, "start"), screen_mod._day_number(end, "end"), limit=1
+    )
+    ample = screen(store, tmp_path / "ample.parquet", start=start, end=end, chunk_lookups=1, jobs=3)
+    assert read == plan and len(forks) == 2  # one run per month, each window read beforehand
+    _assert_same_screening(one, ample)
+
+    # ample memory before the records are read, room for one process after
+    left = iter([10**12])
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: next(left, 1))
+    read.clear()
+    scarce = screen(
+        store, tmp_path / "scarce.parquet", start=start, end=end, chunk_lookups=1, jobs=3
+    )
+    assert read == plan and len(forks) == 2  # read beforehand, then screened in this process
+    _assert_same_screening(one, scarce)
+
+    # little memory from the start: this process's first window only
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: 1)
+    read.clear()
+    little = screen(
+        store, tmp_path / "little.parquet", start=start, end=end, chunk_lookups=1, jobs=3
+    )
+    assert read == plan[:1] and len(forks) == 2
+    _assert_same_screening(one, little)
+
+
 def test_screen_stays_in_one_process_when_told(
     store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
