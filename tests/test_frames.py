@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kit.frames import isin, single_chunk
+from kit.frames import isin, single_chunk, take_rows
 
 TEXT = ["A123456789", "ABC1234", None, "王小明", "", "abc1234"]
 
@@ -89,3 +89,23 @@ def test_single_chunk_returns_a_frame_already_in_one_chunk_as_it_is():
     assert single_chunk(frame) is frame
     empty = pd.DataFrame({"text": pd.Series([], dtype="str")})
     assert single_chunk(empty) is empty
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[2, 3, 4, 5], [0], [1, 3, 4], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], []],
+    ids=["consecutive", "one", "with a gap", "all", "none"],
+)
+def test_take_rows_equals_iloc_and_shares_memory_when_consecutive(rows: list[int]) -> None:
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series([f"lookup {i}" for i in range(10)], dtype="str"),
+            "number": np.arange(10, dtype=np.int64) * 7,
+        },
+        index=np.arange(100, 110),
+    )
+    taken = take_rows(frame, np.array(rows, dtype=np.int64))
+    pd.testing.assert_frame_equal(taken, frame.iloc[rows].reset_index(drop=True))
+    consecutive = len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows)
+    shares = np.shares_memory(taken["number"].to_numpy(), frame["number"].to_numpy())
+    assert shares == consecutive

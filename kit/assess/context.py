@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kit.assess.config import Config
-from kit.frames import single_chunk
+from kit.frames import single_chunk, take_rows
 from kit.identifiers import canonical
 from kit.schema import Entity
 
@@ -248,11 +248,11 @@ class Context:
         rows = np.asarray(rows, dtype=np.int64)
         position = np.full(self.n, -1, dtype=np.int64)
         position[rows] = np.arange(len(rows), dtype=np.int64)
-        lookups = self.lookups.iloc[rows].reset_index(drop=True)
+        lookups = take_rows(self.lookups, rows)
         lookups["row"] = np.arange(len(rows), dtype=np.int64)
         at = position[self.subjects["row"].to_numpy()]
         inside = at >= 0
-        subjects = self.subjects[inside].reset_index(drop=True)
+        subjects = take_rows(self.subjects, np.flatnonzero(inside))
         subjects["row"] = at[inside]
         context = Context(self.data, self.config, lookups, subjects, self.keymap, self.officers)
         context.shared = self.shared
@@ -261,7 +261,7 @@ class Context:
             context.cache[name] = self.cache[name]
         for name in ("arrow_indexes", "record_codes"):  # the same indexes: the same codes
             context.cache[name] = self.cache.setdefault(name, {})
-        context.cache["log"] = self.cache["log"].iloc[rows].reset_index(drop=True)
+        context.cache["log"] = take_rows(self.cache["log"], rows)
         return context
 
     def lookup_refs(self, rows: np.ndarray) -> pd.Series:

@@ -39,7 +39,7 @@ from kit.assess.config import Config, load_config
 from kit.assess.context import Context, build_context, join_lists, text
 from kit.assess.registry import REGISTRY, Rule, RuleKind, RuleResult, Severity, empty_hits
 from kit.errors import ConfigError
-from kit.frames import single_chunk
+from kit.frames import single_chunk, take_rows
 from kit.schema import KINDS
 
 __all__ = ["LOOKUP_COLUMNS", "Assessment", "assess"]
@@ -475,7 +475,7 @@ def evaluate(
     score = np.where(strong, score / 2, score)
     names = np.array(["none", "low", "medium", "high", "critical"], dtype=object)
 
-    log = ctx.cache["log"].iloc[rows].reset_index(drop=True)
+    log = take_rows(ctx.cache["log"], rows)
     out = pd.DataFrame(
         {
             "lookup_id": log["lookup_id"],

@@ -48,7 +48,7 @@ from kit.assess.engine import (
 )
 from kit.errors import ConfigError
 from kit.export import neutralise_formulas, write_csv
-from kit.frames import single_chunk
+from kit.frames import single_chunk, take_rows
 
 __all__ = ["CHUNK_LOOKUPS", "screen"]
 
@@ -278,8 +278,8 @@ class _Window:
         renumbered = np.cumsum(held) - 1
         kept = self.rows >= 0
         kept[kept] = held[self.rows[kept]]
-        self.log = self.log[held].reset_index(drop=True)
-        self.subjects = self.subjects[kept].reset_index(drop=True)
+        self.log = take_rows(self.log, np.flatnonzero(held))
+        self.subjects = take_rows(self.subjects, np.flatnonzero(kept))
         self.rows = renumbered[self.rows[kept]]
         self.days = self.days[held]
 
