@@ -122,10 +122,16 @@ def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) ->
     """Flag unexplained lookups of a subject the querier looked up on many days."""
     sub = ctx.subjects[["row", "k", "q", "day"]]
     need = int(distinct_days)
-    qd = sub[["q", "k", "day"]].drop_duplicates()
-    many = qd.groupby(["q", "k"], sort=False)["day"].transform("size") >= need
-    qd = qd[many.to_numpy()].sort_values(["q", "k", "day"])
-    sub = sub.merge(qd[["q", "k"]].drop_duplicates(), on=["q", "k"])
+    # (querier, subject) and (querier, subject, day) as one integer each, in that order
+    q, k, d = (sub[c].to_numpy(dtype=np.int64) for c in ("q", "k", "day"))
+    low = int(d.min()) if len(d) else 0
+    pair = q * (int(k.max(initial=0)) + 1) + k
+    triple = pair * (int(d.max(initial=low)) - low + 1) + (d - low)
+    first = np.flatnonzero(~pd.Series(triple).duplicated().to_numpy())
+    _, where, size = np.unique(pair[first], return_inverse=True, return_counts=True)
+    first = first[size[where] >= need]
+    qd = sub.iloc[first[np.argsort(triple[first], kind="stable")]][["q", "k", "day"]]
+    sub = sub[np.isin(pair, pair[first])].reset_index(drop=True)
     width = int(ctx.subjects["k"].max()) + 2 if len(ctx.subjects) else 1
     group = qd["q"].to_numpy() * width + qd["k"].to_numpy()
     day = qd["day"].to_numpy()
@@ -186,23 +192,41 @@ def volume_spike(
 
     table = querier_day_z(ctx, days=int(days), mad_floor=mad_floor)
     ctx.cache["volume_z"] = table
-    look = ctx.lookups[["row", "q", "day"]].merge(
-        table.drop(columns=["querier", "unit"]), on=["q", "day"], how="left"
+    # each lookup's querier-day in the table (one row each), as one integer key; only the
+    # lookups whose result is read when a wide context is judged (see engine._run_wide)
+    judged = ctx.cache.get("judged")
+    rows = np.arange(ctx.n) if judged is None else np.flatnonzero(judged)
+    q = ctx.lookups["q"].to_numpy()[rows]
+    day = ctx.lookups["day"].to_numpy()[rows]
+    width = _DAYS
+    at = pd.Index(table["q"].to_numpy() * width + table["day"].to_numpy()).get_indexer(
+        q * width + day
     )
-    look = look.sort_values("row")
-    n_base = look["n_base"].fillna(0).to_numpy()
+    found = at >= 0
+    n_base = _or_zero(found, table["n_base"].to_numpy(dtype=float)[at])
     checked = n_base >= min_officer_days
-    zval = look["z"].fillna(0).to_numpy()
+    zval = _or_zero(found, table["z"].to_numpy(dtype=float)[at])
     hit = checked & (zval > z)
-    rows = look["row"].to_numpy()[hit]
+    got = at[hit]
     reason = (
-        look["count"].to_numpy()[hit].astype("int64").astype(str).astype(object)
+        table["count"].to_numpy()[got].astype("int64").astype(str).astype(object)
         + " lookups on "
-        + day_text(look["day"].to_numpy()[hit]).to_numpy()
+        + day_text(day[hit]).to_numpy()
         + ", unit median "
-        + look["median"].to_numpy()[hit].round(1).astype(str).astype(object)
+        + table["median"].to_numpy(dtype=float)[got].round(1).astype(str).astype(object)
         + ", z = "
         + zval[hit].round(1).astype(str).astype(object)
     )
-    roster_refs = look["ref"].fillna("").to_numpy()[hit]
-    return RuleResult(_hits(rows, pd.Series(roster_refs), pd.Series(reason)), ~checked)
+    roster_refs = table["ref"].fillna("").to_numpy()[got]
+    unchecked = np.zeros(ctx.n, dtype=bool)
+    unchecked[rows] = ~checked
+    return RuleResult(_hits(rows[hit], pd.Series(roster_refs), pd.Series(reason)), unchecked)
+
+
+_DAYS = 1 << 20
+"""Day numbers are below this: (querier, day) pairs are ``q * _DAYS + day``."""
+
+
+def _or_zero(found: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return ``values`` where ``found`` and not missing, else 0."""
+    return np.where(found & ~np.isnan(values), values, 0.0)
