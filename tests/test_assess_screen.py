@@ -120,7 +120,7 @@ def test_screen_in_processes_equals_one_process(
 def test_first_windows_read_while_the_records_are_prepared(
     store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every run's first window is read beforehand when memory is ample, this process's else.
+    """Every run's first window is read beforehand when memory is ample, none else.
 
     Windows read for runs that the memory left after the records cannot
     hold are dropped: the screening goes on in fewer processes, the same files.
@@ -156,13 +156,13 @@ def test_first_windows_read_while_the_records_are_prepared(
     assert read == plan and len(forks) == 2  # read beforehand, then screened in this process
     _assert_same_screening(one, scarce)
 
-    # little memory from the start: this process's first window only
+    # little memory from the start: no window read beforehand
     monkeypatch.setattr(screen_mod, "_available_memory", lambda: 1)
     read.clear()
     little = screen(
         store, tmp_path / "little.parquet", start=start, end=end, chunk_lookups=1, jobs=3
     )
-    assert read == plan[:1] and len(forks) == 2
+    assert read == [] and len(forks) == 2
     _assert_same_screening(one, little)
 
 
