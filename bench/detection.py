@@ -179,9 +179,12 @@ def time_screen(store: Path, out: Path, jobs: int | None = None) -> dict[str, An
     """Time ``screen`` on a store against a plain DuckDB scan, each in a fresh process.
 
     The scan (every column of every lookup into Arrow) runs before and after
-    the screening; the ratio is taken against the mean of the two scans. Peak
-    memory is each process's ``ru_maxrss``.
+    the screening; the ratio is taken against the mean of the two scans. A
+    first scan, not counted, reads the store's files into the page cache: a
+    scan of 11 M lookups on a cold cache took 22.4 s against 10.5 s, which
+    flattered the ratio. Peak memory is each process's ``ru_maxrss``.
     """
+    _fresh(SCAN_SCRIPT.format(store=str(store)))
     before = _fresh(SCAN_SCRIPT.format(store=str(store)))
     screened = _fresh(
         SCREEN_SCRIPT.format(root=str(ROOT), store=str(store), out=str(out), jobs=jobs)
