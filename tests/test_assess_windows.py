@@ -211,3 +211,32 @@ def test_volume_indicator_tables(volume: dict[str, Any]) -> None:
     ranking = indicators["unit_volume_ranking"]
     assert list(ranking["rank"]) == list(range(1, len(ranking) + 1))
     assert ranking["lookups"].is_monotonic_decreasing
+
+
+def test_volume_spike_judges_only_the_lookups_asked_and_survives_an_empty_baseline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a wide context only the judged lookups are looked up in the querier-day table.
+
+    A table with none of their querier-days (no baseline at all) flags nothing
+    and leaves every judged lookup not checked, the others untouched.
+    """
+    import numpy as np
+    from test_assess_helpers import dataset
+
+    import kit.assess.baseline
+    from kit.assess.config import load_config
+    from kit.assess.context import build_context
+    from kit.assess.flags_window import volume_spike
+
+    lookups = [lookup(f"2023-10-0{d} 10:00:00") for d in range(1, 5)]
+    ctx = build_context(dataset(lookups), load_config(None))
+    judged = np.array([False, True, True, False])
+    ctx.cache["judged"] = judged
+    real = kit.assess.baseline.querier_day_z
+    monkeypatch.setattr(
+        kit.assess.baseline, "querier_day_z", lambda c, **kw: real(c, **kw).iloc[:0]
+    )
+    result = volume_spike(ctx)
+    assert result.hits.empty
+    assert list(result.not_checked) == list(judged)

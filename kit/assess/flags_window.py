@@ -198,14 +198,12 @@ def volume_spike(
     rows = np.arange(ctx.n) if judged is None else np.flatnonzero(judged)
     q = ctx.lookups["q"].to_numpy()[rows]
     day = ctx.lookups["day"].to_numpy()[rows]
-    width = _DAYS
-    at = pd.Index(table["q"].to_numpy() * width + table["day"].to_numpy()).get_indexer(
-        q * width + day
+    at = pd.Index(table["q"].to_numpy() * _DAYS + table["day"].to_numpy()).get_indexer(
+        q * _DAYS + day
     )
-    found = at >= 0
-    n_base = _or_zero(found, table["n_base"].to_numpy(dtype=float)[at])
+    n_base = _or_zero(table["n_base"], at)
     checked = n_base >= min_officer_days
-    zval = _or_zero(found, table["z"].to_numpy(dtype=float)[at])
+    zval = _or_zero(table["z"], at)
     hit = checked & (zval > z)
     got = at[hit]
     reason = (
@@ -227,6 +225,7 @@ _DAYS = 1 << 20
 """Day numbers are below this: (querier, day) pairs are ``q * _DAYS + day``."""
 
 
-def _or_zero(found: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Return ``values`` where ``found`` and not missing, else 0."""
-    return np.where(found & ~np.isnan(values), values, 0.0)
+def _or_zero(column: pd.Series, at: np.ndarray) -> np.ndarray:
+    """Return the values of ``column`` at ``at``, 0 where missing or ``at`` is -1."""
+    values = np.append(column.to_numpy(dtype=float, na_value=np.nan), np.nan)[at]
+    return np.where(np.isnan(values), 0.0, values)
