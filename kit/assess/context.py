@@ -166,6 +166,11 @@ class KeyMap:
                 parent[max(ra, rb)] = min(ra, rb)
         self.representative: dict[str, str] = {m: find(m) for m in list(parent)}
 
+    def _resolved(self, members: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """Return each member's root number (:meth:`_root_at`) and its key."""
+        root = self._root_at(members)
+        return root, pc.if_else(pc.is_null(root), members, self._root_names.take(root))
+
     def _root_at(self, members: pa.Array) -> pa.Array:
         """Return the number of each member's root in ``_root_names`` (null: its own key)."""
         if "_members" not in self.__dict__:
@@ -182,9 +187,7 @@ class KeyMap:
         member = text(entity) + ":" + text(value)
         if not self.representative or len(member) == 0:
             return member
-        members = _arrow_text(member)
-        root = self._root_at(members)
-        out = _str_series(pc.if_else(pc.is_null(root), members, self._root_names.take(root)))
+        out = _str_series(self._resolved(_arrow_text(member))[1])
         out.index = member.index
         return out
 
@@ -205,8 +208,7 @@ class KeyMap:
         number = np.arange(n, dtype=np.int64)
         if not self.representative or n == 0:
             return members, number
-        root = self._root_at(members)
-        keys = pc.if_else(pc.is_null(root), members, self._root_names.take(root))
+        root, keys = self._resolved(members)
         # a pair that is a root itself shares its number with the pairs it is the root of
         own = pc.index_in(members, value_set=self._root_names).cast(pa.int64())
         root = pc.coalesce(root, own)

@@ -130,11 +130,10 @@ def repeat_subject(ctx: Context, *, days: float = 30, distinct_days: int = 3) ->
     first = np.flatnonzero(~pd.Series(triple).duplicated().to_numpy())
     _, where, size = np.unique(pair[first], return_inverse=True, return_counts=True)
     first = first[size[where] >= need]
-    qd = sub.iloc[first[np.argsort(triple[first], kind="stable")]][["q", "k", "day"]]
+    ordered = first[np.argsort(triple[first], kind="stable")]
+    qd = sub.iloc[ordered][["q", "k", "day"]]
     sub = sub[np.isin(pair, pair[first])].reset_index(drop=True)
-    width = int(ctx.subjects["k"].max()) + 2 if len(ctx.subjects) else 1
-    group = qd["q"].to_numpy() * width + qd["k"].to_numpy()
-    day = qd["day"].to_numpy()
+    group, day = pair[ordered], d[ordered]
     n = len(qd)
     if n < need or need < 1 or sub.empty:
         return RuleResult(empty_hits())
