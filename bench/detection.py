@@ -12,8 +12,9 @@ explained. With ``--scale N`` it also times ``kit screen`` on a clean agency of
 about N lookups ingested into a store, against a plain DuckDB scan of the same
 store (every column of every lookup into Arrow), and reports peak memory.
 ``--store S1 S2 ...`` times existing stores only (e.g. 1 M and 10 M lookups,
-one after the other in the same run); a store holding more lookups than
-``kit.assess.screen.CHUNK_LOOKUPS`` is screened a few months at a time.
+one after the other in the same run); a store is screened a few months at a
+time, in parts as large as the memory left after the records holds (at least
+``kit.assess.screen.CHUNK_LOOKUPS``); ``parts`` counts the parts screened.
 """
 
 from __future__ import annotations
@@ -138,8 +139,17 @@ from pathlib import Path
 sys.path.insert(0, {root!r})
 from kit.store import open_store
 from kit.assess import screen
-from kit.assess.screen import CHUNK_LOOKUPS, _month_rows, _planned, screen_jobs
+import importlib
+screen_mod = importlib.import_module("kit.assess.screen")
 store = open_store({store!r})
+# the parts each process screens (workers too: they append to a file), as grown in memory
+counted_parts = Path({out!r}) / "parts.txt"
+real_run = screen_mod._screen_run
+def run_counted(source, bounds, *args, **kwargs):
+    with open(counted_parts, "a", encoding="ascii") as note:
+        note.write(f"{{len(bounds)}}\n")
+    return real_run(source, bounds, *args, **kwargs)
+screen_mod._screen_run = run_counted
 jobs = {jobs!r}
 made = []
 import kit.children
@@ -157,8 +167,7 @@ own = time.process_time() - c
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({{"s": s, "cpu_s": own + children.ru_utime + children.ru_stime,
                   "processes": 1 + len(made),
-                  "parts": len(_planned(_month_rows(store, None, None), None, None,
-                                        CHUNK_LOOKUPS, screen_jobs(jobs))[0]),
+                  "parts": sum(int(n) for n in counted_parts.read_text().split()),
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_peak_mib": children.ru_maxrss / 1024}}))
 """

@@ -353,3 +353,99 @@ def test_planned_runs_split_months_evenly_then_into_parts() -> None:
     for (_, last), (first, _) in itertools.pairwise(bounds[1:-1]):
         assert first == last + 1
     assert _planned([], None, None, 10, 2) == ([(None, None)], [0], [range(0, 1)])
+
+
+def _month_list(sizes: list[int]) -> list[tuple[str, int]]:
+    return [(f"2023-{m:02d}", n) for m, n in enumerate(sizes, start=1)]
+
+
+def test_parts_grow_while_their_windows_fit_in_memory() -> None:
+    from kit.assess.screen import BYTES_PER_LOOKUP, _grown, _month_days, _planned, _windows
+
+    months = _month_list([1_000_000] * 12)
+
+    def span(bounds):
+        """Months of each part."""
+        firsts = [_month_days(m)[0] for m, _ in months]
+        out = []
+        for lo, hi in bounds:
+            lo = firsts[0] if lo is None else lo
+            hi = _month_days(months[-1][0])[1] if hi is None else hi
+            out.append(sum(1 for f in firsts if lo <= f <= hi))
+        return out
+
+    def memory_for(limit: int, workers: int) -> int:
+        """The memory that holds the windows of a plan's runs at once, to the byte."""
+        bounds, _, runs = _planned(months, None, None, limit, workers)
+        need = sum(_windows(months, bounds, runs)) * BYTES_PER_LOOKUP / 0.8
+        return int(need) + 1
+
+    monthly = _planned(months, None, None, 1_500_000, 1)
+    assert span(monthly[0]) == [1] * 12
+    # unknown memory, or too little for even the first plan: the first plan
+    assert _grown(months, None, None, 1_500_000, 1, None) == monthly
+    assert _grown(months, None, None, 1_500_000, 1, 0) == monthly
+    # a window is its part and the months within 31 days on each side: memory for the
+    # windows of two-month parts, not for those of three-month parts
+    two = memory_for(2_000_000, 1)
+    assert two < memory_for(3_000_000, 1)
+    bounds, sizes, runs = _grown(months, None, None, 1_500_000, 1, two)
+    assert span(bounds) == [2] * 6 and sizes == [2_000_000] * 6 and runs == [range(6)]
+    assert bounds[0][0] is None and bounds[-1][1] is None  # the range stays open
+    # a little less: the parts stay as they were, monthly
+    assert span(_grown(months, None, None, 1_500_000, 1, two - 2)[0]) == [1] * 12
+    # ample memory: one part per run; two runs never share a part
+    bounds, sizes, runs = _grown(months, None, None, 1_500_000, 2, 10**15)
+    assert span(bounds) == [6, 6] and runs == [range(0, 1), range(1, 2)]
+    # two processes hold their windows at once
+    bounds, _, runs = _grown(months, None, None, 1_500_000, 2, memory_for(2_000_000, 2))
+    assert span(bounds) == [2] * 6 and [len(r) for r in runs] == [3, 3]
+
+
+def test_a_window_counts_the_days_of_its_months_it_reads() -> None:
+    from kit.assess.screen import _month_days, _windows
+
+    months = _month_list([31_000, 28_000, 31_000, 30_000, 31_000])
+    march = _month_days("2023-03")
+    # 31 days on each side: 29-31 January, February, March, April, 1 May
+    assert _windows(months, [march], [range(1)]) == [3_000 + 28_000 + 31_000 + 30_000 + 1_000]
+    # open ends read everything before or after
+    assert _windows(months, [(None, march[1])], [range(1)]) == [121_000]  # to 1 May
+    assert _windows(months, [(None, None)], [range(1)]) == [151_000]
+
+
+def test_parts_grow_with_the_memory_left_after_the_records(
+    store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default the parts are as large as the memory holds; the files are the same."""
+    import sys
+
+    screen_mod = sys.modules["kit.assess.screen"]
+    whole = screen(store, tmp_path / "whole.parquet", jobs=1)
+    monkeypatch.setattr(screen_mod, "CHUNK_LOOKUPS", 1)  # a month per part at first
+    loaded: list[tuple[int | None, int | None]] = []  # the parts, as assessed
+    real_evaluate = screen_mod.evaluate
+
+    def evaluate(data, config, lo, hi, *args, **kwargs):
+        loaded.append((lo, hi))
+        return real_evaluate(data, config, lo, hi, *args, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "evaluate", evaluate)
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: 10**15)
+    grown = screen(store, tmp_path / "grown.parquet", jobs=1)
+    assert loaded == [(None, None)] and forks == []  # one part
+    _assert_same_screening(whole, grown)
+
+    # memory for no window: the first plan, a month per part
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: 1)
+    loaded.clear()
+    monthly = screen(store, tmp_path / "monthly.parquet", jobs=1)
+    assert loaded == parts(store, None, None, limit=1) and len(loaded) == 3
+    _assert_same_screening(whole, monthly)
+
+    # told the size of the parts: that size, whatever the memory
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: 10**15)
+    loaded.clear()
+    told = screen(store, tmp_path / "told.parquet", jobs=1, chunk_lookups=1)
+    assert len(loaded) == 3
+    _assert_same_screening(whole, told)

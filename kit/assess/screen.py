@@ -53,7 +53,8 @@ from kit.frames import single_chunk, take_rows
 __all__ = ["CHUNK_LOOKUPS", "screen"]
 
 CHUNK_LOOKUPS = 1_500_000
-"""Most lookups in range screened at once from a store (whole months; at least one)."""
+"""Lookups in range screened at once from a store (whole months; at least one), unless the
+memory left after the records holds larger parts (see :func:`_grown`)."""
 
 _IDENTIFIER_FIELDS = ("worklog:content", "cases:parties", "operations:targets")
 """The (kind, field) pairs whose identifiers the rules join to records."""
@@ -517,7 +518,12 @@ def affordable_jobs(wanted: int, windows: list[int], available: int | None) -> i
 def _windows(
     months: list[tuple[str, int]], bounds: list[tuple[int | None, int | None]], runs: list[range]
 ) -> list[int]:
-    """Return the largest window (lookups of a part and its margins) of each run."""
+    """Return the largest window (lookups of a part and its margins) of each run.
+
+    A month's lookups count in proportion to its days inside the window (a
+    part starting on 1 March reads 31 days before it: three days of January
+    and all of February, not all of January).
+    """
     spans = [_month_days(month) for month, _ in months]
     largest = []
     for positions in runs:
@@ -527,7 +533,8 @@ def _windows(
             first = -(10**9) if lo is None else lo - MARGIN.days
             last = 10**9 if hi is None else hi + MARGIN.days
             rows = sum(
-                n for (a, b), (_, n) in zip(spans, months, strict=True) if b >= first and a <= last
+                n * max(0, min(b, last) - max(a, first) + 1) // (b - a + 1)
+                for (a, b), (_, n) in zip(spans, months, strict=True)
             )
             most = max(most, rows)
         largest.append(most)
@@ -555,6 +562,47 @@ def _planned(
         bounds += run_bounds
         sizes += run_sizes
     return bounds, sizes, runs
+
+
+def _fits(windows: list[int], available: int | None) -> bool:
+    """Whether processes holding ``windows`` lookups each fit in the memory ``available`` at once.
+
+    The same budget as :func:`affordable_jobs`: :data:`BYTES_PER_LOOKUP` per
+    window lookup within 80 % of ``available`` (unknown: never).
+    """
+    return available is not None and sum(windows) * BYTES_PER_LOOKUP <= 0.8 * available
+
+
+def _grown(
+    months: list[tuple[str, int]],
+    lo: int | None,
+    hi: int | None,
+    limit: int,
+    workers: int,
+    available: int | None,
+) -> tuple[list[tuple[int | None, int | None]], list[int], list[range]]:
+    """Return the plan of :func:`_planned` with parts as large as the memory ``available`` holds.
+
+    Starting from parts of at most ``limit`` lookups, two neighbouring parts
+    of a run are merged (the smallest such pair, by raising the limit to
+    their lookups) while every run's largest window still fits (:func:`_fits`).
+    Each part rebuilds the context of its window, and a window reaches
+    :data:`kit.assess.engine.MARGIN` beyond its part on each side: 11 M
+    lookups in monthly parts read three months for each month screened, and
+    took 485 s against 306 s in two-month parts (the same files). Parts
+    never grow beyond what the memory holds; when the first plan's windows
+    do not fit already, it is returned as it is.
+    """
+    plan = _planned(months, lo, hi, limit, workers)
+    while True:
+        _, sizes, runs = plan
+        pairs = [sizes[i] + sizes[i + 1] for r in runs for i in list(r)[:-1]]
+        if not pairs:
+            return plan
+        trial = _planned(months, lo, hi, min(pairs), workers)
+        if not _fits(_windows(months, trial[0], trial[2]), available):
+            return plan
+        plan = trial
 
 
 def screen_jobs(jobs: int | None) -> int:
@@ -712,9 +760,21 @@ def _joined(pid: int, folder: Path, name: str) -> _Run:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What a screening from a store splits into parts: its months, range and part limit."""
+
+    months: list[tuple[str, int]]
+    lo: int | None
+    hi: int | None
+    limit: int
+    grow: bool
+    """Whether parts may hold more than ``limit`` lookups when memory allows (:func:`_grown`)."""
+
+
 def _screen_in_processes(
     source: Any,
-    months: list[tuple[str, int]],
+    plan: _Plan,
     bounds: list[tuple[int | None, int | None]],
     sizes: list[int],
     runs: list[range],
@@ -727,9 +787,12 @@ def _screen_in_processes(
 
     The records (every kind but the query log) are read and prepared here
     once (:func:`kit.assess.engine.prepare_records`); the forked workers see
-    them as they are, without copies. Each worker keeps its rows in a folder
-    beside FILE; they are appended to the files after this process's own, in
-    the order of the parts, so the files are those one process would write.
+    them as they are, without copies. With the records prepared, as many
+    runs as the memory left holds are screened at once and, with
+    ``plan.grow``, their parts are made as large as it holds (:func:`_grown`).
+    Each worker keeps its rows in a folder beside FILE; they are appended to
+    the files after this process's own, in the order of the parts, so the
+    files are those one process would write.
     """
     from kit.children import fork
     from kit.store import load_dataset
@@ -740,8 +803,11 @@ def _screen_in_processes(
     # the runs' first windows are read meanwhile when all the lookups in range fit in memory
     # twice over (a small store); not in a large one, where the window read beside the
     # records' preparation raised the peak (11 M lookups: 14.6 GB against 13.0-13.2 GB)
+    months = plan.months
     available = _available_memory()
     small = available is not None and sum(n for _, n in months) * BYTES_PER_LOOKUP < available / 2
+    if small and plan.grow:  # the parts that the memory left after the records will hold
+        bounds, sizes, runs = _grown(months, plan.lo, plan.hi, plan.limit, len(runs), available)
     preload = _Preload(source, [bounds[r[0]] for r in runs] if small else [])
     windows: list[_Window | None] = []
     try:
@@ -757,9 +823,19 @@ def _screen_in_processes(
     if available is not None:
         available += sum(w.nbytes() for w in windows if w is not None)
     fits = affordable_jobs(len(runs), _windows(months, bounds, runs), available)
-    if fits < len(runs):
-        runs = _shares(sizes, fits)
-        del windows[1:]  # the other runs' parts have changed
+    if plan.grow:
+        new_bounds, sizes, new_runs = _grown(months, plan.lo, plan.hi, plan.limit, fits, available)
+    else:
+        new_bounds, new_runs = bounds, _shares(sizes, fits) if fits < len(runs) else runs
+    # a window read beforehand stays with its run while the run's first part is the same
+    same = [
+        i < len(new_runs) and new_bounds[new_runs[i][0]] == bounds[runs[i][0]]
+        for i in range(len(windows))
+    ]
+    windows = [w if keep else None for w, keep in zip(windows, same, strict=True)]
+    del windows[len(new_runs) :]
+    bounds, runs = new_bounds, new_runs
+    if not all(same):
         _give_back_memory()
     windows += [None] * (len(runs) - len(windows))
     if len(runs) == 1:
@@ -808,7 +884,7 @@ def screen(
     unit: str | None = None,
     officer: str | None = None,
     config: Any = None,
-    chunk_lookups: int = CHUNK_LOOKUPS,
+    chunk_lookups: int | None = None,
     jobs: int | None = None,
 ) -> list[Path]:
     """Assess every lookup in range and write the ``kit screen`` files.
@@ -828,6 +904,9 @@ def screen(
     chunk_lookups
         From a store, screen whole months at a time, at most this many lookups
         in range per part (see :func:`parts`); a dataset is screened whole.
+        Default: parts of up to :data:`CHUNK_LOOKUPS`, made larger once the
+        records are prepared if the memory left holds larger ones (fewer
+        parts read fewer margins; see :func:`_grown`).
     jobs
         From a store, processes screening at once (default: the cores; see
         :func:`screen_jobs`). The months are split into that many runs of
@@ -856,20 +935,23 @@ def screen(
     lo, hi = _day_number(start, "start"), _day_number(end, "end")
     from_store = not (hasattr(source, "query_log") and hasattr(source, "subjects"))
     workers = screen_jobs(jobs) if from_store else 1
+    limit = CHUNK_LOOKUPS if chunk_lookups is None else chunk_lookups
     if from_store:
         months = _month_rows(source, lo, hi)
-        bounds, sizes, runs = _planned(months, lo, hi, chunk_lookups, workers)
+        bounds, sizes, runs = _planned(months, lo, hi, limit, workers)
     else:
         months, bounds, sizes, runs = [], [(lo, hi)], [0], [range(1)]
+    # parts may grow with the memory left once the records are prepared (not when told)
+    plan = _Plan(months, lo, hi, limit, grow=chunk_lookups is None)
     task = _Task(cfg, officer, unit, ext, from_store, several=len(bounds) > 1)
     lookups_file = _Output(out)
     evidence_file = _Output(out.with_name(out.stem + ".evidence" + ext))
     try:
-        if len(runs) == 1:
+        if len(runs) == 1 and not (task.several and plan.grow):
             run = _screen_run(source, bounds, None, task, lookups_file, evidence_file)
         else:
             run = _screen_in_processes(
-                source, months, bounds, sizes, runs, task, out, lookups_file, evidence_file
+                source, plan, bounds, sizes, runs, task, out, lookups_file, evidence_file
             )
     except BaseException:
         # no half-written file that could pass for a screening
