@@ -266,6 +266,19 @@ class Context:
         context.cache["log"] = take_rows(self.cache["log"], rows)
         return context
 
+    def querier_ids(self, rows: np.ndarray) -> np.ndarray:
+        """Return the querier (officer ID) of lookup rows, as Python strings for reasons.
+
+        Taken from the few officer IDs by the rows' querier codes: converting a
+        whole window's ``querier`` column to Python strings for a reason's hits
+        cost 0.3 s a rule.
+        """
+        names = self.cache.get("officer_names")
+        if names is None:
+            names = np.asarray(self.cache["officer_index"], dtype=object)
+            self.cache["officer_names"] = names
+        return np.asarray(names[self.lookups["q"].to_numpy()[np.asarray(rows, dtype=np.int64)]])
+
     def lookup_refs(self, rows: np.ndarray) -> pd.Series:
         """Return ``query_log:file:line`` references of lookup rows."""
         if "lookup_refs" not in self.cache:

@@ -96,7 +96,7 @@ def expl_case(
         + " (opened "
         + stamp(ok["opened"].to_numpy()).to_numpy()
         + ") handled by "
-        + ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
+        + ctx.querier_ids(ok["row"].to_numpy())
         + " has the subject as a party"
     )
     return RuleResult(_hits(ok["row"].to_numpy(), ok["ref"], reason))
@@ -135,7 +135,7 @@ def expl_ticket(ctx: Context, *, minutes: float = 120) -> RuleResult:
     ok = pairs[gap <= int(minutes * MINUTE)]
     reason = (
         "ticket by "
-        + ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
+        + ctx.querier_ids(ok["row"].to_numpy())
         + " at "
         + stamp(ok["t_ticket"].to_numpy()).to_numpy()
         + " for the subject"
@@ -166,7 +166,7 @@ def expl_worklog(ctx: Context, *, hours: float = 4) -> RuleResult:
     gap = np.abs(pairs["t"].to_numpy() - pairs["t_log"].to_numpy())
     ok = pairs[(pairs["q"] == pairs["q_log"]) & (gap <= int(hours * HOUR))]
     ok = ok.drop_duplicates(["row", "rec"])
-    querier = ctx.lookups["querier"].to_numpy()[ok["row"].to_numpy()]
+    querier = ctx.querier_ids(ok["row"].to_numpy())
     reason = "work log of " + querier + " at " + stamp(ok["t_log"].to_numpy()).to_numpy()
     return RuleResult(_hits(ok["row"].to_numpy(), ok["ref"], reason + " mentions it"))
 

@@ -54,7 +54,7 @@ def false_purpose_ticket(ctx: Context, *, hours: float = 24) -> RuleResult:
     rows = np.flatnonzero(hit)
     reason = (
         "no ticket by "
-        + ctx.lookups["querier"].to_numpy()[rows]
+        + ctx.querier_ids(rows)
         + " for "
         + subject_values(ctx, rows).to_numpy()
         + f" within {hours:g} h"
