@@ -300,11 +300,10 @@ def concurrent_ip(ctx: Context, *, minutes: float = 10) -> RuleResult:
     by_next = next_ok & (t[np.maximum(next_first, 0)] - t <= window)
     hit = by_prev | by_next
     other = np.where(by_prev, np.maximum(prev_last, 0), np.maximum(next_first, 0))[hit]
-    users = text(log["user"]).to_numpy()
     ip_text = np.asarray(ip_names, dtype=object)
     reason = (
         "account "
-        + users[rows[hit]]
+        + ctx.querier_ids(rows[hit], "u")
         + " from "
         + ip_text[ip[hit]]
         + " and "
