@@ -443,6 +443,23 @@ def test_parts_grow_with_the_memory_left_after_the_records(
     assert loaded == parts(store, None, None, limit=1) and len(loaded) == 3
     _assert_same_screening(whole, monthly)
 
+    # ample memory before the records, none after: the window read beforehand for one
+    # whole part is dropped, and the parts stay monthly
+    read: list[tuple[int | None, int | None]] = []
+    real_preload = screen_mod._Window.preload
+
+    def preload(self, lo, hi):
+        read.append((lo, hi))
+        real_preload(self, lo, hi)
+
+    monkeypatch.setattr(screen_mod._Window, "preload", preload)
+    left = iter([10**15])
+    monkeypatch.setattr(screen_mod, "_available_memory", lambda: next(left, 1))
+    loaded.clear()
+    shrunk = screen(store, tmp_path / "shrunk.parquet", jobs=1)
+    assert read == [(None, None)] and loaded == parts(store, None, None, limit=1)
+    _assert_same_screening(whole, shrunk)
+
     # told the size of the parts: that size, whatever the memory
     monkeypatch.setattr(screen_mod, "_available_memory", lambda: 10**15)
     loaded.clear()
