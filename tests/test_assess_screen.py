@@ -117,6 +117,22 @@ def test_screen_in_processes_equals_one_process(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in one + several)
 
 
+def _preloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int | None, int | None]]:
+    """Record the parts whose windows are read beforehand (``_Window.preload``), in order."""
+    import sys
+
+    screen_mod = sys.modules["kit.assess.screen"]
+    read: list[tuple[int | None, int | None]] = []
+    real_preload = screen_mod._Window.preload
+
+    def preload(self, lo, hi):
+        read.append((lo, hi))
+        real_preload(self, lo, hi)
+
+    monkeypatch.setattr(screen_mod._Window, "preload", preload)
+    return read
+
+
 def test_first_windows_read_while_the_records_are_prepared(
     store, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,14 +147,7 @@ def test_first_windows_read_while_the_records_are_prepared(
     months = sorted(store.manifest.months)
     start, end = months[0] + "-20", months[2] + "-10"
     one = screen(store, tmp_path / "one.parquet", start=start, end=end, chunk_lookups=1, jobs=1)
-    read: list[tuple[int | None, int | None]] = []
-    real_preload = screen_mod._Window.preload
-
-    def preload(self, lo, hi):
-        read.append((lo, hi))
-        real_preload(self, lo, hi)
-
-    monkeypatch.setattr(screen_mod._Window, "preload", preload)
+    read = _preloads(monkeypatch)
     plan = parts(
         store, screen_mod._day_number(start, "start"), screen_mod._day_number(end, "end"), limit=1
     )
@@ -445,14 +454,7 @@ def test_parts_grow_with_the_memory_left_after_the_records(
 
     # ample memory before the records, none after: the window read beforehand for one
     # whole part is dropped, and the parts stay monthly
-    read: list[tuple[int | None, int | None]] = []
-    real_preload = screen_mod._Window.preload
-
-    def preload(self, lo, hi):
-        read.append((lo, hi))
-        real_preload(self, lo, hi)
-
-    monkeypatch.setattr(screen_mod._Window, "preload", preload)
+    read = _preloads(monkeypatch)
     left = iter([10**15])
     monkeypatch.setattr(screen_mod, "_available_memory", lambda: next(left, 1))
     loaded.clear()
