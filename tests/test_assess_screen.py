@@ -468,3 +468,35 @@ def test_parts_grow_with_the_memory_left_after_the_records(
     told = screen(store, tmp_path / "told.parquet", jobs=1, chunk_lookups=1)
     assert len(loaded) == 3
     _assert_same_screening(whole, told)
+
+
+def test_screening_keeps_huge_pages_off_meanwhile(
+    store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux backs no memory of a screening with huge pages; the setting comes back after."""
+    import ctypes
+    import sys
+
+    try:
+        prctl = ctypes.CDLL(None).prctl
+    except AttributeError:
+        pytest.skip("no prctl: not Linux")
+    get = 42  # PR_GET_THP_DISABLE
+    before = prctl(get, 0, 0, 0, 0)
+    assert before == 0  # the test process's own setting
+    screen_mod = sys.modules["kit.assess.screen"]
+    seen: list[int] = []
+    real = screen_mod.evaluate
+
+    def evaluate(*args, **kwargs):
+        seen.append(prctl(get, 0, 0, 0, 0))
+        if len(seen) == 2:
+            raise RuntimeError("a part failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_mod, "evaluate", evaluate)
+    screen(store, tmp_path / "one.parquet", jobs=1)
+    assert seen == [1] and prctl(get, 0, 0, 0, 0) == before
+    with pytest.raises(RuntimeError, match="a part failed"):
+        screen(store, tmp_path / "two.parquet", jobs=1)
+    assert seen == [1, 1] and prctl(get, 0, 0, 0, 0) == before
