@@ -449,12 +449,15 @@ def _shares(sizes: list[int], jobs: int) -> list[range]:
     return [range(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
-BYTES_PER_LOOKUP = 3_000
+BYTES_PER_LOOKUP = 2_400
 """Memory a screening process needs per lookup of its window, beyond the records it
-shares with the others (measured with two processes: about 2.4 KB per window lookup at
-1 M lookups and 2.2–2.4 KB at 11 M; rounded up). The records' memory is not counted:
-it is the memory already used when :func:`affordable_jobs` is asked, once the freed
-pages were given back (:func:`_give_back_memory`)."""
+shares with the others. Measured with two processes and no huge pages
+(:func:`_without_huge_pages`): at 11 M lookups, monthly windows of 2.86 M lookups, 15.9 GB
+in all at the peak of which 5.4 GB of records, so 1.8 KB per window lookup; at 1 M, 2.7 GB
+in all for windows of 0.55 M, records and interpreters included (2.4 KB). With huge pages
+it was 2.2–2.4 KB at 11 M. The records' memory is not counted: it is the memory already
+used when :func:`affordable_jobs` is asked, once the freed pages were given back
+(:func:`_give_back_memory`)."""
 
 
 def _give_back_memory() -> None:
