@@ -439,7 +439,8 @@ def comms(ctx: Context) -> dict[str, Any]:
     lo_q[at[at >= 0]] = spans["min"].to_numpy(dtype=float)[at >= 0]
     hi_q[at[at >= 0]] = spans["max"].to_numpy(dtype=float)[at >= 0]
     q = ctx.lookups["q"].to_numpy()
-    lo, hi = lo_q[np.where(q >= 0, q, width)], hi_q[np.where(q >= 0, q, width)]
+    q = np.where(q >= 0, q, width)
+    lo, hi = lo_q[q], hi_q[q]
     lday = ctx.lookups["day"].to_numpy()
     covered = (lo <= lday) & (lday <= hi)
     out = {"messages": messages, "tokens": tokens, "covered": covered}

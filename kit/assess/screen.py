@@ -536,13 +536,9 @@ def affordable_jobs(wanted: int, windows: list[int], available: int | None) -> i
     """
     if available is None or wanted <= 1:
         return max(1, wanted)
-    need = sorted((w * BYTES_PER_LOOKUP for w in windows), reverse=True)
-    budget = 0.8 * available
+    need = sorted(windows, reverse=True)[:wanted]
     count = 0
-    for bytes_needed in need[:wanted]:
-        if budget < bytes_needed:
-            break
-        budget -= bytes_needed
+    while count < len(need) and _fits(need[: count + 1], available):
         count += 1
     return max(1, count)
 
@@ -599,8 +595,8 @@ def _planned(
 def _fits(windows: list[int], available: int | None) -> bool:
     """Whether processes holding ``windows`` lookups each fit in the memory ``available`` at once.
 
-    The same budget as :func:`affordable_jobs`: :data:`BYTES_PER_LOOKUP` per
-    window lookup within 80 % of ``available`` (unknown: never).
+    The budget of :func:`affordable_jobs` and :func:`_grown`: :data:`BYTES_PER_LOOKUP`
+    per window lookup within 80 % of ``available`` (unknown: never).
     """
     return available is not None and sum(windows) * BYTES_PER_LOOKUP <= 0.8 * available
 
@@ -856,7 +852,7 @@ def _screen_in_processes(
         available += sum(w.nbytes() for w in windows if w is not None)
     fits = affordable_jobs(len(runs), _windows(months, bounds, runs), available)
     if plan.grow:
-        new_bounds, sizes, new_runs = _grown(months, plan.lo, plan.hi, plan.limit, fits, available)
+        new_bounds, _, new_runs = _grown(months, plan.lo, plan.hi, plan.limit, fits, available)
     else:
         new_bounds, new_runs = bounds, _shares(sizes, fits) if fits < len(runs) else runs
     # a window read beforehand stays with its run while the run's first part is the same
