@@ -172,7 +172,7 @@ print(json.dumps({{"s": s, "cpu_s": own + children.ru_utime + children.ru_stime,
                   "minor_faults": me.ru_minflt - before.ru_minflt + children.ru_minflt,
                   "processes": 1 + len(made),
                   "parts": sum(int(n) for n in counted_parts.read_text().split()),
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_mib": me.ru_maxrss / 1024,
                   "worker_peak_mib": children.ru_maxrss / 1024}}))
 """
 
@@ -213,7 +213,7 @@ def time_screen(store: Path, out: Path, jobs: int | None = None) -> dict[str, An
         "scan_peak_mib": round(max(before["peak_mib"], after["peak_mib"])),
         "screen_s": round(screened["s"], 2),
         "screen_cpu_s": round(screened["cpu_s"], 2),
-        # the kernel's share (page faults cost about 3 us each on the benchmark's VM)
+        # the kernel's share: mostly page faults, 2-3 us each on the benchmark's VM
         "screen_system_s": round(screened["system_s"], 2),
         "screen_minor_faults": screened["minor_faults"],
         "screen_parts": screened["parts"],
