@@ -218,3 +218,50 @@ def test_missing_index_file_falls_back(store_dir: Path, tmp_path: Path) -> None:
     (root / store.manifest.index[month]["lookups"]).unlink()  # never read in this process
     assert store_index.month_indexes(store, store.manifest.months) is None
     pd.testing.assert_frame_equal(lookups_by_officer(store, officer), expected)
+
+
+def test_answer_order_is_duckdbs_order_by() -> None:
+    """Lookups are ordered as DuckDB's ``ORDER BY`` of :data:`ANSWER_ORDER` orders them.
+
+    Equal times, then the source file, the line as a number (``9`` before
+    ``10``; a line that is no number, or none, after the numbers), the line
+    as text, the lookup ID; nulls last. The kit sorts in Arrow (the keys
+    only); DuckDB here is the reference.
+    """
+    import datetime as dt
+
+    import numpy as np
+    import pyarrow as pa
+
+    moment = dt.datetime(2023, 5, 1, 9, 30, tzinfo=dt.UTC)
+    later = moment + dt.timedelta(microseconds=1)
+    rows = [
+        (later, "a.csv", "1", "x1"),
+        (moment, "b.csv", "1", "x2"),
+        (moment, "a.csv", "10", "x3"),
+        (moment, "a.csv", "9", "x4"),
+        (moment, "a.csv", "x", "x5"),
+        (moment, "a.csv", None, "x6"),
+        (moment, "a.csv", " 9", "x7"),
+        (moment, "a.csv", "9", "x0"),
+        (moment, None, "1", "x8"),
+        (None, "a.csv", "1", "x9"),
+        (moment, "a.csv", "09", "xa"),
+        (moment, "a.csv", "w", "xb"),
+    ]
+    shuffled = [rows[i] for i in np.random.default_rng(7).permutation(len(rows))]
+    table = pa.table(
+        {
+            "time": pa.array([r[0] for r in shuffled], pa.timestamp("us", tz="UTC")),
+            "source_file": pa.array([r[1] for r in shuffled], pa.large_string()),
+            "source_line": pa.array([r[2] for r in shuffled], pa.large_string()),
+            "lookup_id": pa.array([r[3] for r in shuffled], pa.large_string()),
+        }
+    )
+    con = duckdb.connect()
+    con.register("shuffled", table)
+    expected = con.sql(f"SELECT lookup_id FROM shuffled ORDER BY {store_index.ANSWER_ORDER}")
+    got = table.take(store_index.answer_positions(con, table)).column("lookup_id").to_pylist()
+    assert got == [row[0] for row in expected.fetchall()]
+    # " 9", "09" and "9" are all line 9, then ordered as text; "9" twice, by ID
+    assert got == ["x7", "xa", "x0", "x4", "x3", "xb", "x5", "x6", "x2", "x8", "x1", "x9"]

@@ -32,11 +32,9 @@ from kit.dataset import Dataset
 from kit.identifiers import canonical, extract
 from kit.schema import KINDS, LEDGER_COLUMNS, SUBJECT_COLUMNS, Entity
 from kit.store.files import store_report
-from kit.store.index import PROXY_ENTITY, gather, month_indexes
+from kit.store.index import PROXY_ENTITY, answer_positions, gather, month_indexes
 from kit.store.layout import Store, TableSchema, fetch, file_schema, to_frame
 from kit.store.period import Bound, Period
-
-ORDER = 'ORDER BY "time", source_file, TRY_CAST(source_line AS BIGINT), source_line, lookup_id'
 
 
 def _sql_text(value: str) -> str:
@@ -98,9 +96,10 @@ def _query_log(
     when, when_params = period.sql('"time"')
     sql = (
         f"SELECT {_select(schema)} FROM {_scan(files)} "
-        f"WHERE {_in_list('month', wanted)} AND ({condition}) AND {when} {ORDER}"
+        f"WHERE {_in_list('month', wanted)} AND ({condition}) AND {when}"
     )
     table = fetch(con, sql, [*params, *when_params])
+    table = table.take(answer_positions(con, table))
     # one chunk per column: the rules take rows from these columns many times
     # (see kit.frames.single_chunk)
     return to_frame(table.combine_chunks(), schema)
