@@ -140,7 +140,7 @@ def answer_positions(con: duckdb.DuckDBPyConnection, lookups: pa.Table) -> pa.Ar
 
     Only the sort keys are sorted (Arrow's stable sort), so that the caller
     moves the wide rows once: reading two months of 11 M lookups took a
-    quarter less CPU so than with DuckDB's ``ORDER BY``. DuckDB computes
+    quarter less CPU than with DuckDB's ``ORDER BY``. DuckDB computes
     ``TRY_CAST(source_line AS BIGINT)`` so that the line numbers order exactly
     as in :data:`ANSWER_ORDER` (nulls last in both).
     """
