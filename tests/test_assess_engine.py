@@ -314,8 +314,11 @@ def test_record_values_get_the_codes_of_each_context_they_are_matched_in() -> No
         assert first.officer_codes(np.array(values, dtype=object), name).tolist() == [
             index.get_loc(v) if v in index else -1 for v in values
         ]
-    # another context over the same records: its own codes (TC002 only, so code 0)
+    # another context over the same records: its own codes (TC002 only, so code 0), and the
+    # key map and officers' phones of the first (made from the records alone)
     second = build_context(dataset([lookup("2023-10-03 09:00", user="TC002")]), cfg, shared)
+    assert second.keymap is first.keymap
+    assert second.cache["officer_phones"] is first.cache["officer_phones"]
     many = np.array(others["test:many"], dtype=object)
     assert second.officer_codes(many, "test:many").tolist() == [-1, -1, 0, -1, -1]
     for form, values in forms.items():
