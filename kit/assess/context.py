@@ -106,12 +106,23 @@ def text(series: pd.Series) -> pd.Series:
 
 
 def map_text(mapping: pd.Series, keys: pd.Series, default: str = "") -> pd.Series:
-    """Return ``mapping[key]`` for each key as text, ``default`` where missing."""
+    """Return ``mapping[key]`` for each key as text, ``default`` where missing.
+
+    Each distinct key is looked up once and the values are spread back in
+    Arrow: the keys are often the officer IDs of millions of record rows
+    (hashing each as a Python string, then building the result from Python
+    strings, took 3 s of the records' preparation at 10 M lookups).
+    """
     table = mapping[~mapping.index.duplicated()]
-    wanted = pd.Index(text(keys)) if pd.api.types.is_string_dtype(keys) else pd.Index(keys)
-    at = pd.Index(table.index).get_indexer(wanted)
+    wanted = text(keys) if pd.api.types.is_string_dtype(keys) else keys
+    codes, uniques = pd.factorize(wanted, use_na_sentinel=False)
+    if pd.api.types.is_string_dtype(keys):
+        uniques = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    at = pd.Index(table.index).get_indexer(uniques)
     values = np.append(text(table).to_numpy(dtype=object), default)
-    return pd.Series(values[at], index=keys.index, dtype="str")
+    out = take_text(pd.Series(values[at], dtype="str"), np.asarray(codes, dtype=np.int64))
+    out.index = keys.index
+    return out
 
 
 def refs(kind: str, frame: pd.DataFrame) -> pd.Series:

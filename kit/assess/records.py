@@ -15,7 +15,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kit.assess.context import NAT, Context, date_days, local_day, normal_case_no, refs, text, to_us
+from kit.assess.context import (
+    NAT,
+    Context,
+    _arrow_text,
+    date_days,
+    local_day,
+    normal_case_no,
+    refs,
+    text,
+    to_us,
+)
 
 __all__ = ["cases", "comms", "on_duty", "register", "roster", "tickets", "worklog"]
 
@@ -119,9 +129,12 @@ def _prepare_tickets(ctx: Context, frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _tokens(content: pd.Series) -> pd.DataFrame:
-    """Letter/digit runs of each text, upper case, dashes inside removed, 5+ characters."""
-    arr = pa.array(content.to_numpy(dtype=object, na_value=""), type=pa.string())
-    upper = pc.utf8_upper(arr)
+    """Letter/digit runs of each text, upper case, dashes inside removed, 5+ characters.
+
+    One row per distinct (record, token), the first of each in order; the text
+    stays in Arrow, and the pairs are told apart by integer codes.
+    """
+    upper = pc.utf8_upper(_arrow_text(text(content)))
     joined = upper
     for _ in range(2):  # twice: each pass joins every other dash of a run like A-B-C
         joined = pc.replace_substring_regex(
@@ -129,15 +142,17 @@ def _tokens(content: pd.Series) -> pd.DataFrame:
         )
     parts = pc.split_pattern_regex(joined, pattern=r"[^A-Z0-9]+")
     flat = pc.list_flatten(parts)
-    parent = pc.list_parent_indices(parts)
     keep = pc.greater_equal(pc.utf8_length(flat), 5)
-    tokens = pd.DataFrame(
+    rec = np.asarray(pc.filter(pc.list_parent_indices(parts), keep).to_numpy(), dtype=np.int64)
+    token = pc.filter(flat, keep)
+    number = np.asarray(pc.dictionary_encode(token).indices.to_numpy(), dtype=np.int64)
+    first = ~pd.Series(rec * (int(number.max(initial=0)) + 1) + number).duplicated().to_numpy()
+    return pd.DataFrame(
         {
-            "rec": pc.filter(parent, keep).to_numpy().astype(np.int64),
-            "token": pd.Series(pd.array(pc.filter(flat, keep).cast(pa.string()), dtype="str")),
+            "rec": rec[first],
+            "token": pd.Series(pd.array(token.filter(first).cast(pa.string()), dtype="str")),
         }
     )
-    return tokens.drop_duplicates().reset_index(drop=True)
 
 
 def worklog(ctx: Context) -> dict[str, Any]:
