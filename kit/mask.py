@@ -444,30 +444,30 @@ class Masker:
         the candidates cost seconds per text.
         """
         keys = text.translate(_CASE_KEYS)
-        starts = self._literal_starts
         spans: list[tuple[int, int]] = []
-        pos, end = 0, len(text) - MIN_LITERAL
-        while pos <= end:
-            if keys[pos : pos + 2] in starts:
-                for length in self._literal_lengths:
-                    if pos + length > len(text):
-                        continue
-                    window = keys[pos : pos + length]
-                    found = self._literal_keys.get(window, [])
-                    if window in self._literals:
-                        found = [window, *found]
-                    if not found:
-                        continue
-                    piece = text[pos : pos + length]
-                    if any(_literal_regex(literal).fullmatch(piece) for literal in found):
-                        spans.append((pos, pos + length))
-                        pos += length
-                        break
-                else:
-                    pos += 1
-            else:
-                pos += 1
+        pos = 0
+        while pos <= len(text) - MIN_LITERAL:
+            length = self._literal_at(text, keys, pos)
+            if length:
+                spans.append((pos, pos + length))
+            pos += length or 1
         return spans
+
+    def _literal_at(self, text: str, keys: str, pos: int) -> int:
+        """Return the length of the longest literal standing at ``pos`` (0: none)."""
+        if keys[pos : pos + 2] not in self._literal_starts:
+            return 0
+        for length in self._literal_lengths:
+            if pos + length > len(text):
+                continue
+            window = keys[pos : pos + length]
+            found = self._literal_keys.get(window, [])
+            if window in self._literals:
+                found = [window, *found]
+            piece = text[pos : pos + length]
+            if any(_literal_regex(literal).fullmatch(piece) for literal in found):
+                return length
+        return 0
 
     def _mask_rest_once(self, text: str, digits: re.Pattern[str]) -> str:
         if not self._literals:

@@ -114,9 +114,9 @@ def map_text(mapping: pd.Series, keys: pd.Series, default: str = "") -> pd.Serie
     strings, took 3 s of the records' preparation at 10 M lookups).
     """
     table = mapping[~mapping.index.duplicated()]
-    wanted = text(keys) if pd.api.types.is_string_dtype(keys) else keys
-    codes, uniques = pd.factorize(wanted, use_na_sentinel=False)
-    if pd.api.types.is_string_dtype(keys):
+    is_text = pd.api.types.is_string_dtype(keys)
+    codes, uniques = pd.factorize(text(keys) if is_text else keys, use_na_sentinel=False)
+    if is_text:
         uniques = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
     at = pd.Index(table.index).get_indexer(uniques)
     values = np.append(text(table).to_numpy(dtype=object), default)
